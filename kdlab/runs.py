@@ -16,7 +16,7 @@ when it is finished (COMPLETE or FAILED inside), so a crash mid-write can never 
 result. Readers are defensive: ``read_run`` never raises for a bad folder, it returns a ``RunInfo`` whose
 ``status``/``problem`` say what is wrong (the dashboard shows that message instead of a stack trace).
 
-The root is ``runs/`` in the current directory unless the ``KDLAB_RUNS`` environment variable says otherwise.
+The root is ``runs/`` at the project root (see ``kdlab.paths``) unless the ``KDLAB_RUNS`` environment variable says otherwise.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from kdlab import paths as _paths
+
 SCHEMA_VERSION = 1
 STAGING = ".staging"
 COMPLETE = "COMPLETE"
@@ -44,8 +46,8 @@ RUN_DIR_ENV = "KDLAB_RUN_DIR"  # set by `kdlab run`: the notebook writes into th
 
 
 def runs_root(root: str | Path | None = None) -> Path:
-    """The run store's root: ``root`` if given, else ``$KDLAB_RUNS``, else ``./runs``."""
-    return Path(root if root is not None else os.environ.get("KDLAB_RUNS", "runs")).expanduser()
+    """The run store's root: ``root`` if given, else ``$KDLAB_RUNS``, else ``<project>/runs``."""
+    return _paths.runs_root(root)
 
 
 def new_run_id(now: datetime | None = None) -> str:

@@ -1,0 +1,138 @@
+"""``kdlab`` command line: fetch data, run notebooks into the run store, start the dashboard, benchmark.
+
+    kdlab fetch mnist|speech|all [--profile quick]    obtain and verify data (SHA-256)
+    kdlab build speech [--profile quick]              synthesize the speech corpus (same as fetch speech)
+    kdlab run NOTEBOOK|all --profile quick [-p NAME VALUE ...]
+    kdlab runs                                        list the run store, with status
+    kdlab dashboard [--runs DIR] [--port 8501]        Streamlit on 127.0.0.1
+    kdlab bench [args]                                benchmarks/train_throughput.py
+
+Every expected failure (missing data, bad parameter, failed notebook) prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from kdlab import paths
+
+
+def _fetch(args: argparse.Namespace) -> None:
+    targets = ["mnist", "speech"] if args.what == "all" else [args.what]
+    for what in targets:
+        if what == "mnist":
+            from kdlab.data.mnist import describe, fetch_mnist
+
+            fetch_mnist(args.root)
+            print(describe(args.root))
+        elif what == "speech":
+            from kdlab.data.speech import build_corpus
+
+            folder = build_corpus(paths.data_root(args.root), profile=args.profile, force=args.force)
+            print(f"speech corpus ({args.profile}) verified in {folder}")
+
+
+def _run(args: argparse.Namespace) -> None:
+    from kdlab.notebook_runs import available_notebooks, resolve_notebook, run_notebook, validate
+
+    overrides = {}
+    for name, value in args.param or []:
+        from kdlab.notebook_runs import parse_value
+
+        overrides[name] = parse_value(value)
+    names = [p.stem for p in available_notebooks()] if args.notebook == "all" else [args.notebook]
+    for name in names:  # validate everything before running anything
+        validate(resolve_notebook(name), args.profile, overrides if args.notebook != "all" else {})
+    done = []
+    for name in names:
+        print(f"kdlab run: {name} ({args.profile}) …", flush=True)
+        folder = run_notebook(name, args.profile, overrides if args.notebook != "all" else {}, args.runs)
+        print(f"  complete: {folder}", flush=True)
+        done.append(folder)
+    if len(done) > 1:
+        print(f"{len(done)} runs written under {paths.runs_root(args.runs)}")
+
+
+def _runs(args: argparse.Namespace) -> None:
+    from kdlab.runs import list_runs
+
+    runs = list_runs(args.runs)
+    if not runs:
+        print(f"no runs under {paths.runs_root(args.runs)}; try `kdlab run all --profile quick`")
+    for r in runs:
+        wall = r.env.get("wall_time_s", "?")
+        print(f"{r.notebook:28s} {r.run_id:24s} {r.profile:6s} {r.status:10s} {wall!s:>8}s  {r.problem}")
+
+
+def _dashboard(args: argparse.Namespace) -> None:
+    runs = paths.runs_root(args.runs).resolve()
+    app = paths.project_root() / "dashboard" / "app.py"
+    if not app.is_file():
+        raise FileNotFoundError(f"{app} not found: the dashboard ships with the kdlab checkout")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
+           "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--", "--runs", str(runs)]
+    print(f"dashboard on http://127.0.0.1:{args.port} over {runs} (Ctrl-C stops it)", flush=True)
+    env = dict(os.environ, KDLAB_RUNS=str(runs))
+    raise SystemExit(subprocess.call(cmd, env=env))
+
+
+def _bench(args: argparse.Namespace) -> None:
+    script = paths.project_root() / "benchmarks" / "train_throughput.py"
+    raise SystemExit(subprocess.call([sys.executable, str(script), *args.rest]))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kdlab", description="Distilling the Knowledge in a Neural Network: the lab")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for name in ("fetch", "build"):
+        p = sub.add_parser(name, help="obtain and verify data" if name == "fetch" else "synthesize a corpus")
+        p.add_argument("what", choices=["mnist", "speech", "all"] if name == "fetch" else ["speech"])
+        p.add_argument("--root", default=None, help="data folder (default: $KDLAB_DATA or <project>/data)")
+        p.add_argument("--profile", default="quick", choices=["quick", "full", "paper"])
+        p.add_argument("--force", action="store_true", help="rebuild even if a verified copy exists")
+        p.set_defaults(func=_fetch)
+
+    p = sub.add_parser("run", help="execute a notebook through papermill into the run store")
+    p.add_argument("notebook", help="path, stem, number (03) or 'all'")
+    p.add_argument("--profile", default="quick")
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
+    p.add_argument("--runs", default=None, help="run store (default: $KDLAB_RUNS or <project>/runs)")
+    p.set_defaults(func=_run)
+
+    p = sub.add_parser("runs", help="list runs and their status")
+    p.add_argument("--runs", default=None)
+    p.set_defaults(func=_runs)
+
+    p = sub.add_parser("dashboard", help="start the Streamlit dashboard on 127.0.0.1")
+    p.add_argument("--runs", default=None)
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(func=_dashboard)
+
+    p = sub.add_parser("bench", help="training throughput benchmark")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from kdlab.data.errors import DataError
+
+    try:
+        args.func(args)
+    except (DataError, ValueError, RuntimeError, FileNotFoundError) as e:
+        print(f"kdlab: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kdlab: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Distillation losses, each next to the equation it implements (Hinton, Vinyals & Dean 2015).
+
+Conventions (the two most common bugs in public distillation code, both tested):
+
+* cross-entropies are summed over classes and averaged over the batch ("batchmean");
+* the soft term is multiplied by ``T**2`` explicitly in ``distillation_loss`` and nowhere else, because the
+  gradient of the soft cross-entropy scales as 1/T² (eq. 2–4); without the factor, raising T silently turns the
+  soft targets off relative to the hard term.
+
+Introduced in notebooks 01 (eq. 1), 02 (eq. 2–4) and 03 (the combined objective).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+Tensor = torch.Tensor
+
+
+def _check_temperature(T: float) -> None:
+    if not isinstance(T, (int, float)) or isinstance(T, bool) or not T > 0 or T != T or T == float("inf"):
+        raise ValueError(f"temperature T must be a finite number > 0, got {T!r}")
+
+
+def _check_logits(name: str, x: Tensor) -> None:
+    if not isinstance(x, torch.Tensor) or x.dim() != 2:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name} must be a 2-D tensor (batch, classes), got {shape}")
+
+
+def _check_same_shape(a_name: str, a: Tensor, b_name: str, b: Tensor) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{a_name} has shape {tuple(a.shape)} but {b_name} has shape {tuple(b.shape)}; they must match")
+
+
+def _check_probs(name: str, p: Tensor, atol: float = 1e-4) -> None:
+    if (p < 0).any():
+        raise ValueError(f"{name} has negative entries; pass probabilities, not logits")
+    sums = p.sum(dim=-1)
+    if not torch.allclose(sums, torch.ones_like(sums), atol=atol):
+        worst = (sums - 1).abs().max().item()
+        raise ValueError(f"{name} rows must sum to 1 (worst row is off by {worst:.3g}); pass probabilities, not logits")
+
+
+def softmax_t(logits: Tensor, T: float = 1.0) -> Tensor:
+    """Eq. 1: q_i = exp(z_i / T) / Σ_j exp(z_j / T), over the last dimension.
+
+    Higher T gives a softer distribution that reveals the small probabilities a net assigns to wrong classes.
+    """
+    _check_temperature(T)
+    return torch.softmax(logits / T, dim=-1)
+
+
+def soft_cross_entropy(student_logits: Tensor, teacher_probs: Tensor, T: float) -> Tensor:
+    """C = -(1/B) Σ_b Σ_i p_i log q_i with q = softmax(z/T), p the teacher's soft targets at the same T.
+
+    Summed over classes, averaged over the batch, *not* multiplied by T². Its gradient per case is
+    ∂C/∂z_i = (q_i − p_i) / T (eq. 2), i.e. (q − p)/(T·B) for the batch mean.
+    """
+    _check_temperature(T)
+    _check_logits("student_logits", student_logits)
+    _check_logits("teacher_probs", teacher_probs)
+    _check_same_shape("student_logits", student_logits, "teacher_probs", teacher_probs)
+    _check_probs("teacher_probs", teacher_probs)
+    log_q = F.log_softmax(student_logits / T, dim=-1)
+    return -(teacher_probs * log_q).sum(dim=-1).mean()
+
+
+def distillation_loss(
+    student_logits: Tensor, labels: Tensor | None, teacher_logits: Tensor, T: float, hard_weight: float = 0.0
+) -> Tensor:
+    """The paper's objective: T² · soft_cross_entropy(z, softmax(v/T), T) + hard_weight · CE(softmax(z), y).
+
+    The soft term (teacher logits v, student logits z, both at temperature T) is scaled by T² so its gradient
+    magnitude stays roughly constant as T changes (§2); the hard term is the ordinary cross-entropy at T = 1 with
+    the true labels. ``hard_weight = 0`` means soft targets only (then ``labels`` may be None). The paper found a
+    "considerably lower weight on the second objective function" works best; notebook 03 reports which it used.
+    """
+    if not hard_weight >= 0:
+        raise ValueError(f"hard_weight must be ≥ 0, got {hard_weight!r}")
+    _check_logits("teacher_logits", teacher_logits)
+    teacher_probs = softmax_t(teacher_logits.detach(), T)
+    loss = (T**2) * soft_cross_entropy(student_logits, teacher_probs, T)
+    if hard_weight > 0:
+        if labels is None:
+            raise ValueError("hard_weight > 0 needs labels; pass labels or set hard_weight=0")
+        if labels.shape != student_logits.shape[:1]:
+            raise ValueError(f"labels has shape {tuple(labels.shape)}, expected ({student_logits.shape[0]},)")
+        loss = loss + hard_weight * F.cross_entropy(student_logits, labels)
+    return loss
+
+
+def logit_matching_loss(student_logits: Tensor, teacher_logits: Tensor) -> Tensor:
+    """Caruana et al.'s objective: ½ Σ_i (z_i − v_i)², averaged over the batch.
+
+    §2.1 shows this is the high-temperature limit of distillation for zero-meaned logits (eq. 4):
+    ∂C/∂z_i ≈ (z_i − v_i) / (N T²).
+    """
+    _check_logits("student_logits", student_logits)
+    _check_logits("teacher_logits", teacher_logits)
+    _check_same_shape("student_logits", student_logits, "teacher_logits", teacher_logits)
+    return 0.5 * (student_logits - teacher_logits.detach()).pow(2).sum(dim=-1).mean()
+
+
+def ensemble_average(probs: Tensor, kind: str = "arithmetic") -> Tensor:
+    """Combine an ensemble's predictions, ``probs`` of shape (models, batch, classes).
+
+    ``arithmetic``: mean of the distributions (§4: "averaging their predictive distributions").
+    ``geometric``: exp(mean log p), renormalized over classes so each row sums to 1 again.
+    """
+    if not isinstance(probs, torch.Tensor) or probs.dim() != 3:
+        shape = tuple(probs.shape) if isinstance(probs, torch.Tensor) else type(probs).__name__
+        raise ValueError(f"probs must have shape (models, batch, classes), got {shape}")
+    _check_probs("probs", probs)
+    if kind == "arithmetic":
+        return probs.mean(dim=0)
+    if kind == "geometric":
+        log_mean = torch.log(probs.clamp_min(torch.finfo(probs.dtype).tiny)).mean(dim=0)
+        return torch.softmax(log_mean, dim=-1)
+    raise ValueError(f"kind must be 'arithmetic' or 'geometric', got {kind!r}")

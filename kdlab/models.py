@@ -1,0 +1,151 @@
+"""Models: the paper's ReLU MLPs (dropout, max-norm) and ensembles trained as one batched module.
+
+* ``MLP`` — 784-1200-1200-10 teacher (dropout + max-norm, as in Hinton et al. 2012 / Srivastava et al. 2014,
+  which the distillation paper cites for its MNIST teacher), 784-800-800-10 students, frame classifiers.
+* ``BatchedMLP`` — M identical MLPs whose weights are stacked along a model axis, so one ``baddbmm`` runs every
+  member: the whole ensemble trains in a single loop (§4's 10-model ensemble, §5's specialists).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+class MLP(nn.Module):
+    """ReLU MLP with input/hidden dropout and an optional max-norm on each unit's incoming weight vector."""
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden: Sequence[int],
+        num_classes: int,
+        dropout_input: float = 0.0,
+        dropout_hidden: float = 0.0,
+        max_norm: float | None = None,
+    ):
+        super().__init__()
+        _check_dims(in_features, hidden, num_classes, dropout_input, dropout_hidden, max_norm)
+        sizes = [in_features, *hidden, num_classes]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.dropout_input = dropout_input
+        self.dropout_hidden = dropout_hidden
+        self.max_norm = max_norm
+        self.widths = (in_features, *hidden, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, in) -> (batch, classes)
+        x = x.flatten(1)
+        if self.dropout_input > 0:
+            x = nn.functional.dropout(x, self.dropout_input, self.training)
+        for layer in self.layers[:-1]:
+            x = torch.relu(layer(x))
+            if self.dropout_hidden > 0:
+                x = nn.functional.dropout(x, self.dropout_hidden, self.training)
+        return self.layers[-1](x)
+
+    @torch.no_grad()
+    def apply_max_norm(self) -> None:
+        """Rescale every unit's incoming weight vector to L2 norm ≤ max_norm (a projection after each step)."""
+        if self.max_norm is None:
+            return
+        for layer in self.layers:
+            layer.weight.copy_(torch.renorm(layer.weight, 2, 0, self.max_norm))
+
+    @property
+    def output_bias(self) -> torch.Tensor:
+        """The final layer's bias: notebook 04 shifts it to correct a missing class."""
+        return self.layers[-1].bias
+
+
+class BatchedMLP(nn.Module):
+    """M independent MLPs as one module: weights (M, in, out), forward (batch, in) or (M, batch, in) -> (M, batch, classes).
+
+    Members share nothing but the code path; each has its own initialization (same scheme as ``nn.Linear``).
+    """
+
+    def __init__(
+        self,
+        num_models: int,
+        in_features: int,
+        hidden: Sequence[int],
+        num_classes: int,
+        dropout_input: float = 0.0,
+        dropout_hidden: float = 0.0,
+        max_norm: float | None = None,
+    ):
+        super().__init__()
+        if num_models < 1:
+            raise ValueError(f"num_models must be ≥ 1, got {num_models}")
+        _check_dims(in_features, hidden, num_classes, dropout_input, dropout_hidden, max_norm)
+        sizes = [in_features, *hidden, num_classes]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            bound = 1 / math.sqrt(a)  # nn.Linear's default (kaiming_uniform with a=√5 gives the same bound)
+            self.weights.append(nn.Parameter(torch.empty(num_models, a, b).uniform_(-bound, bound)))
+            self.biases.append(nn.Parameter(torch.empty(num_models, 1, b).uniform_(-bound, bound)))
+        self.num_models = num_models
+        self.dropout_input = dropout_input
+        self.dropout_hidden = dropout_hidden
+        self.max_norm = max_norm
+        self.widths = (in_features, *hidden, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2 or (x.dim() > 2 and x.shape[0] != self.num_models):
+            x = x.flatten(1).unsqueeze(0).expand(self.num_models, -1, -1)  # same batch for every member
+        else:
+            x = x.flatten(2)
+        if self.dropout_input > 0:
+            x = nn.functional.dropout(x, self.dropout_input, self.training)
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b, x, w)  # (M, batch, out)
+            if i < last:
+                x = torch.relu(x)
+                if self.dropout_hidden > 0:
+                    x = nn.functional.dropout(x, self.dropout_hidden, self.training)
+        return x
+
+    @torch.no_grad()
+    def apply_max_norm(self) -> None:
+        """Max-norm per member and unit: the incoming vector of unit j of member m is w[m, :, j]."""
+        if self.max_norm is None:
+            return
+        for w in self.weights:
+            norms = w.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (M, 1, out)
+            w.mul_(torch.clamp(self.max_norm / norms, max=1.0))
+
+    @torch.no_grad()
+    def member(self, index: int) -> MLP:
+        """Copy member ``index`` out as a plain ``MLP`` (e.g. to save or fine-tune one model)."""
+        hidden = self.widths[1:-1]
+        mlp = MLP(self.widths[0], hidden, self.widths[-1], self.dropout_input, self.dropout_hidden, self.max_norm)
+        for layer, w, b in zip(mlp.layers, self.weights, self.biases):
+            layer.weight.copy_(w[index].T)
+            layer.bias.copy_(b[index, 0])
+        return mlp.to(self.weights[0].device)
+
+    @classmethod
+    @torch.no_grad()
+    def from_mlps(cls, mlps: Sequence[MLP]) -> BatchedMLP:
+        """Stack trained (or initial) MLPs of one architecture into a batched module (e.g. specialists from a generalist)."""
+        first = mlps[0]
+        out = cls(len(mlps), first.widths[0], first.widths[1:-1], first.widths[-1], first.dropout_input,
+                  first.dropout_hidden, first.max_norm)
+        for i, w in enumerate(out.weights):
+            w.copy_(torch.stack([m.layers[i].weight.T for m in mlps]))
+            out.biases[i].copy_(torch.stack([m.layers[i].bias.unsqueeze(0) for m in mlps]))
+        return out.to(first.layers[0].weight.device)
+
+
+def _check_dims(in_features, hidden, num_classes, dropout_input, dropout_hidden, max_norm) -> None:
+    if in_features < 1 or num_classes < 1 or any(h < 1 for h in hidden):
+        raise ValueError(f"layer sizes must be ≥ 1, got in={in_features}, hidden={list(hidden)}, out={num_classes}")
+    for name, p in (("dropout_input", dropout_input), ("dropout_hidden", dropout_hidden)):
+        if not 0 <= p < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {p}")
+    if max_norm is not None and not max_norm > 0:
+        raise ValueError(f"max_norm must be > 0 or None, got {max_norm}")
