@@ -1,0 +1,113 @@
+"""Runs: every run folder in the store, its status (with the reason when it is not a result), and a side-by-side
+comparison of two runs (parameters that differ, metrics)."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+
+
+def status_text(run) -> str:
+    """complete / incomplete / failed / invalid, plus missing contract artifacts for a complete run."""
+    if not run.ok:
+        return run.status
+    missing = data.missing_artifacts(run)
+    return "complete" if not missing else "complete (missing " + ", ".join(missing) + ")"
+
+
+def runs_table(runs) -> pd.DataFrame:
+    rows = []
+    for r in runs:
+        wall = r.env.get("wall_time_s")
+        rows.append({
+            "run": r.run_id,
+            "notebook": r.notebook,
+            "profile": r.profile,
+            "status": status_text(r),
+            "reason": r.problem,
+            "date (UTC)": data.run_date(r),
+            "device": data.device(r) if r.env else "",
+            "wall time (s)": float(wall) if isinstance(wall, (int, float)) else None,
+            "headline metrics": data.headline(r),
+        })
+    return pd.DataFrame(rows)
+
+
+def compare(runs) -> None:
+    st.subheader("Compare two runs")
+    complete = [r for r in runs if r.ok]
+    readable = complete + [r for r in runs if not r.ok and (r.params or r.metrics)]
+    if len(readable) < 2:
+        st.info("Two runs with readable parameters are needed for a comparison.")
+        return
+    labels = [data.label(r) for r in readable]
+    # default: the newest complete run against the next run of the same notebook (e.g. quick vs full)
+    same = [k for k, r in enumerate(readable[1:], start=1) if r.notebook == readable[0].notebook]
+    left, right = st.columns(2)
+    a_label = left.selectbox("Run A", labels, index=0, key="compare_a")
+    b_label = right.selectbox("Run B", labels, index=same[0] if same else 1, key="compare_b")
+    a, b = readable[labels.index(a_label)], readable[labels.index(b_label)]
+    left.caption(data.source(a))
+    right.caption(data.source(b))
+    pa, pb = data.flatten(a.params), data.flatten(b.params)
+    keys = sorted(set(pa) | set(pb))
+    diff = [{"parameter": k, "A": data.fmt(pa.get(k, "—")), "B": data.fmt(pb.get(k, "—"))}
+            for k in keys if pa.get(k, "—") != pb.get(k, "—")]
+    st.markdown(f"**Parameters that differ** ({len(diff)} of {len(keys)})")
+    if diff:
+        st.table(pd.DataFrame(diff).set_index("parameter"))
+    else:
+        st.caption("All parameters are equal.")
+    with st.expander("All parameters"):
+        st.table(pd.DataFrame([{"parameter": k, "A": data.fmt(pa.get(k, "—")), "B": data.fmt(pb.get(k, "—"))}
+                               for k in keys]).set_index("parameter"))
+    ma, mb = data.flatten(a.metrics), data.flatten(b.metrics)
+    mkeys = sorted(set(ma) | set(mb))
+    st.markdown("**Metrics**")
+    if not mkeys:
+        st.caption("Neither run recorded metrics.")
+        return
+    rows = []
+    for k in mkeys:
+        va, vb = ma.get(k), mb.get(k)
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (va, vb))
+        rows.append({"metric": k, "A": data.fmt(va) if k in ma else "—", "B": data.fmt(vb) if k in mb else "—",
+                     "B − A": data.fmt(vb - va) if numeric else ""})
+    st.table(pd.DataFrame(rows).set_index("metric"))
+
+
+def main() -> None:
+    st.title("Runs")
+    root = data.runs_dir()
+    runs = data.load_runs(root)
+    if not runs:
+        st.info(f"No runs in `{root}` yet. Start with the first lesson:\n\n```\n{data.run_command('01')}\n```\n\n"
+                "Every notebook run through `kdlab run` lands here (set `KDLAB_RUNS` or pass `--runs DIR` to read "
+                "another store).")
+        return
+    notebooks = sorted({r.notebook for r in runs})
+    profiles = sorted({r.profile for r in runs})
+    c1, c2, c3 = st.columns(3)
+    pick_nb = c1.multiselect("Notebook", notebooks, default=notebooks, key="filter_notebook")
+    pick_profile = c2.multiselect("Profile", profiles, default=profiles, key="filter_profile")
+    statuses = ["complete", "incomplete", "failed", "invalid"]
+    pick_status = c3.multiselect("Status", statuses, default=statuses, key="filter_status")
+    shown = [r for r in runs if r.notebook in pick_nb and r.profile in pick_profile and r.status in pick_status]
+    n_ok = sum(r.ok for r in shown)
+    st.markdown(f"**{len(shown)}** of {len(runs)} run folders shown · **{n_ok}** complete · store `{root}`")
+    st.dataframe(runs_table(shown), hide_index=True, width="stretch",
+                 column_config={"wall time (s)": st.column_config.NumberColumn(format="%.1f")})
+    bad = [r for r in shown if not r.ok or data.missing_artifacts(r)]
+    if bad:
+        st.subheader("Runs that are not (full) results")
+        st.caption("These are skipped on the other pages (a complete run with a missing artifact is skipped only "
+                   "where that artifact is needed).")
+        for r in bad:
+            text = f"`{r.notebook}/{r.run_id}` — **{status_text(r)}**"
+            if r.problem:
+                text += f": {r.problem}"
+            (st.error if r.status in ("failed", "invalid") else st.warning)(text)
+    compare(shown)
+
+
+data.guard(main)
