@@ -219,6 +219,9 @@ def fit(
         scheduler.load_state_dict(state["scheduler"])
         gen.set_state(state["generator"].cpu() if dev.type == "cpu" else state["generator"])
         history = History(**state["history"])
+        torch.set_rng_state(state["torch_rng"])  # dropout masks continue as if never interrupted
+        if dev.type == "cuda" and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"], dev)
         start_epoch = state["epoch"] + 1
 
     max_norm = getattr(model, "apply_max_norm", None)
@@ -280,7 +283,9 @@ def _save_checkpoint(path: Path, model, optimizer, scheduler, gen, history: Hist
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "generator": gen.get_state(), "history": asdict(history), "epoch": epoch}, tmp)
+                "generator": gen.get_state(), "history": asdict(history), "epoch": epoch,
+                "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state(gen.device) if gen.device.type == "cuda" else None}, tmp)
     os.replace(tmp, path)  # a crash mid-save leaves the previous checkpoint intact
 
 
