@@ -1,0 +1,397 @@
+"""torch.distributed for kdlab: data-parallel ``fit`` (DDP) and independent jobs split across ranks.
+
+Launched by ``torchrun`` (``kdlab train ... --nproc N`` does it for you), every process reads ``RANK``,
+``WORLD_SIZE``, ``LOCAL_RANK`` and ``MASTER_ADDR``/``MASTER_PORT`` from its environment; ``init_distributed``
+joins the group with NCCL on CUDA and gloo on CPU. Not launched distributed, everything here is a no-op:
+``fit_ddp`` *is* ``kdlab.train.fit``, ``split_jobs`` returns every job and ``gather_to_rank0`` a one-item list, so a
+notebook can call these unconditionally.
+
+Why ``fit_ddp`` equals single-process ``fit`` (up to float reordering), step for step:
+
+* every rank seeds the same ``torch.Generator`` with ``config.seed``, so every rank draws the *same global*
+  permutation (and the same jitter offsets) that ``fit`` draws;
+* global batch ``b`` of ``fit`` (``config.batch_size`` rows, the last one shorter) is split into ``world``
+  contiguous pieces (``tensor_split``: sizes differ by at most one); rank r computes the mean loss over its piece
+  and scales it by ``len(piece) · world / len(b)``. DDP averages gradients over ranks, so the update is
+  Σ_r ∇(sum of losses on piece r) / len(b) = ∇(mean loss on b): exactly ``fit``'s step;
+* parameters start equal (DDP broadcasts rank 0's), receive equal gradients, so SGD, the schedule and the
+  max-norm projection after each step leave them equal on every rank.
+
+Dropout is the one thing not reproduced bit for bit: its masks come from the global RNG, which ``fit_ddp`` seeds
+per rank (``seed``, ``rank``) so ranks draw independent masks (same distribution as one process, not the same
+numbers). Data: each rank keeps the dataset where the caller put it (host memory, typically) and, once per epoch,
+gathers onto its device only the rows of its pieces of every batch of that epoch: its device-resident shard.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from kdlab.train import (
+    History,
+    LossFn,
+    TrainConfig,
+    _hard_loss,
+    _lr_factor,
+    _save_checkpoint,
+    _soft_loss,
+    evaluate,
+    fit,
+    resolve_device,
+)
+
+T = TypeVar("T")
+TIMEOUT_ENV = "KDLAB_DIST_TIMEOUT"  # seconds a collective may wait before failing (default 1800)
+
+
+@dataclass(frozen=True)
+class DistEnv:
+    """Where this process stands: rank among ``world_size``, its device, and the backend (None when alone)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    device: torch.device = torch.device("cpu")
+    backend: str | None = None
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def launched_distributed() -> bool:
+    """True when this process was started by torchrun (or anything that sets RANK and WORLD_SIZE > 1)."""
+    return "RANK" in os.environ and int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def init_distributed(device: str | torch.device = "auto", timeout_s: float | None = None) -> DistEnv:
+    """Join the process group from torchrun's environment (NCCL on CUDA, gloo on CPU); a no-op when not launched.
+
+    ``device="auto"`` gives ``cuda:LOCAL_RANK`` when CUDA is available, else CPU. Idempotent.
+    """
+    if not launched_distributed():
+        return DistEnv(device=resolve_device(device))
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    local_rank = int(os.environ.get("LOCAL_RANK", rank))
+    dev = resolve_device(device)
+    if dev.type == "cuda":
+        dev = torch.device("cuda", local_rank if dev.index is None else dev.index)
+        torch.cuda.set_device(dev)
+    backend = "nccl" if dev.type == "cuda" else "gloo"
+    if not dist.is_initialized():
+        timeout = timeout_s if timeout_s is not None else float(os.environ.get(TIMEOUT_ENV, 1800))
+        dist.init_process_group(backend, timeout=timedelta(seconds=timeout))
+    return DistEnv(rank, world, local_rank, dev, dist.get_backend())
+
+
+def current_env() -> DistEnv:
+    """The ``DistEnv`` of an initialized group (device from the backend), or the single-process one."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return DistEnv(device=resolve_device("auto"))
+    backend = dist.get_backend()
+    local_rank = int(os.environ.get("LOCAL_RANK", dist.get_rank()))
+    dev = torch.device("cuda", torch.cuda.current_device()) if backend == "nccl" else torch.device("cpu")
+    return DistEnv(dist.get_rank(), dist.get_world_size(), local_rank, dev, backend)
+
+
+def shutdown() -> None:
+    """Leave the process group (safe to call when none was joined)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+@contextmanager
+def distributed(device: str | torch.device = "auto", timeout_s: float | None = None):
+    """``with distributed() as env:`` — init on entry, destroy the group on exit."""
+    env = init_distributed(device, timeout_s)
+    try:
+        yield env
+    finally:
+        shutdown()
+
+
+def is_main() -> bool:
+    """True on rank 0, and in a process that is not distributed."""
+    return current_env().is_main
+
+
+def barrier() -> None:
+    """Wait for every rank (no-op when alone)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now (for MASTER_PORT / a rendezvous endpoint on one machine)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------------------ independent jobs across ranks
+
+
+def split_jobs(jobs: Sequence[T], env: DistEnv | None = None) -> list[T]:
+    """This rank's share of ``jobs``: round robin (job i goes to rank i mod world), all of them when alone.
+
+    Round robin balances ranks when jobs are listed by size (e.g. specialists sorted by class count).
+    """
+    env = env or current_env()
+    return list(jobs[env.rank::env.world_size])
+
+
+def to_cpu(obj: Any) -> Any:
+    """Tensors anywhere inside dicts/lists/tuples moved to CPU (what can be pickled across ranks and devices)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_cpu(v) for v in obj)
+    return obj
+
+
+def gather_to_rank0(obj: Any, env: DistEnv | None = None) -> list[Any] | None:
+    """Every rank's ``obj`` (picklable; tensors are moved to CPU) as a list indexed by rank on rank 0, None elsewhere."""
+    env = env or current_env()
+    obj = to_cpu(obj)
+    if not env.distributed:
+        return [obj]
+    out: list[Any] | None = [None] * env.world_size if env.is_main else None
+    dist.gather_object(obj, out, dst=0)
+    return out
+
+
+def broadcast_from_rank0(obj: T, env: DistEnv | None = None) -> T:
+    """Rank 0's ``obj`` on every rank (e.g. a run id or a config decided once)."""
+    env = env or current_env()
+    if not env.distributed:
+        return obj
+    box = [to_cpu(obj) if env.is_main else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def map_jobs(fn: Callable[[T], Any], jobs: Sequence[T], env: DistEnv | None = None) -> list[Any] | None:
+    """Run ``fn`` on this rank's share of ``jobs`` (``split_jobs``); on rank 0 return all results in job order.
+
+    Other ranks get None. Results are moved to CPU before gathering. A job that raises fails its rank (and so the
+    launch): nothing is gathered from a half-finished set.
+    """
+    env = env or current_env()
+    mine = [fn(job) for job in split_jobs(jobs, env)]
+    per_rank = gather_to_rank0(mine, env)
+    if per_rank is None:
+        return None
+    results: list[Any] = [None] * len(jobs)
+    for rank, chunk in enumerate(per_rank):
+        for k, result in enumerate(chunk):
+            results[rank + k * env.world_size] = result
+    return results
+
+
+def job_owner(index: int, env: DistEnv | None = None) -> int:
+    """The rank that ``split_jobs`` gives job ``index`` to."""
+    env = env or current_env()
+    return index % env.world_size
+
+
+# ------------------------------------------------------------------------------------- data-parallel fit
+
+
+def batch_piece(global_size: int, world: int, rank: int) -> tuple[int, int]:
+    """(start, stop) of rank's piece of a global batch of ``global_size`` rows, as ``tensor_split`` cuts it."""
+    q, r = divmod(global_size, world)
+    start = rank * q + min(rank, r)
+    return start, start + q + (rank < r)
+
+
+def shift_images(x: torch.Tensor, offsets: torch.Tensor, max_shift: int, image_shape: tuple[int, ...]) -> torch.Tensor:
+    """``kdlab.train.jitter_images`` with the (2, batch) offsets given: rank r applies its columns of the global draw."""
+    H, W = image_shape[-2], image_shape[-1]
+    batch = x.shape[0]
+    padded = F.pad(x.reshape(batch, H, W), (max_shift, max_shift, max_shift, max_shift))
+    rows = offsets[0, :, None] + torch.arange(H, device=x.device)  # (batch, H)
+    cols = offsets[1, :, None] + torch.arange(W, device=x.device)  # (batch, W)
+    out = padded[torch.arange(batch, device=x.device)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    return out.reshape(x.shape)
+
+
+def _rows(t: torch.Tensor | None, idx: torch.Tensor, dev: torch.device, member_axis: bool = False,
+          dtype: torch.dtype | None = None) -> torch.Tensor | None:
+    """Rows ``idx`` of ``t`` (along dim 1 for (M, N, C) teacher logits) gathered where ``t`` lives, then moved to ``dev``."""
+    if t is None:
+        return None
+    idx = idx.to(t.device)
+    out = t[:, idx] if member_axis else t[idx]
+    return out.to(dev, dtype) if dtype is not None else out.to(dev)
+
+
+def fit_ddp(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor | None = None,
+    *,
+    config: TrainConfig = TrainConfig(),
+    teacher_logits: torch.Tensor | None = None,
+    x_val: torch.Tensor | None = None,
+    y_val: torch.Tensor | None = None,
+    device: str | torch.device = "auto",
+    loss_fn: LossFn | None = None,
+    sample_batch: Callable[[torch.Generator, int], torch.Tensor] | None = None,
+    on_epoch_end: Callable[[int, torch.nn.Module], dict[str, float] | None] | None = None,
+    env: DistEnv | None = None,
+) -> History:
+    """``kdlab.train.fit`` with DistributedDataParallel: same arguments, same result up to float reordering.
+
+    Not distributed, it calls ``fit``. Distributed, every rank passes the *full* ``x``/``y``/``teacher_logits``
+    (kept where they are) and the same ``config``; the device is the rank's (``env.device``). ``loss_fn`` must
+    return a mean over the batch (as every kdlab loss does). Validation errors are computed on rank 0 only;
+    ``on_epoch_end`` runs on every rank (check ``is_main()`` inside it for rank-0-only work); checkpoints are
+    written by rank 0 and read by all. Returns the history (identical train losses on every rank).
+    """
+    env = env or current_env()
+    if not env.distributed:
+        return fit(model, x, y, config=config, teacher_logits=teacher_logits, x_val=x_val, y_val=y_val,
+                   device=device if str(device) != "auto" else env.device, loss_fn=loss_fn,
+                   sample_batch=sample_batch, on_epoch_end=on_epoch_end)
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    from tqdm.auto import tqdm
+
+    dev, world, rank = env.device, env.world_size, env.rank
+    if y is None and teacher_logits is None:
+        raise ValueError("fit_ddp needs labels y, teacher_logits, or both")
+    n = x.shape[0]
+    member_axis = teacher_logits is not None and teacher_logits.dim() == 3
+    for name, t in (("y", y), ("teacher_logits", teacher_logits)):
+        if t is not None and t.shape[1 if (name == "teacher_logits" and member_axis) else 0] != n:
+            raise ValueError(f"{name} has {t.shape[0]} rows but x has {n}")
+    if config.jitter and teacher_logits is not None:
+        raise ValueError("jitter with precomputed teacher logits would mismatch inputs and targets; "
+                         "distil on the un-jittered transfer set (jitter=0), as the paper does")
+    model.to(dev)
+    if x_val is not None and env.is_main:
+        x_val, y_val = x_val.to(dev, torch.float32), y_val.to(dev)
+
+    B = config.batch_size
+    steps_per_epoch = max(1, math.ceil(n / B))
+    total_steps = config.epochs * steps_per_epoch
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                                nesterov=config.nesterov and config.momentum > 0, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config.schedule, config.warmup_frac, total_steps))
+    gen = torch.Generator(device=dev)  # identical on every rank: the global permutation and jitter draws
+    gen.manual_seed(config.seed)
+    torch.manual_seed(config.seed * 1_000_003 + rank)  # dropout masks: independent per rank
+    history = History()
+    start_epoch = 0
+    ckpt = Path(config.checkpoint_path) if config.checkpoint_path else None
+    if ckpt is not None and ckpt.exists():
+        state = torch.load(ckpt, map_location=dev, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        gen.set_state(state["generator"].cpu() if dev.type == "cpu" else state["generator"])
+        history = History(**state["history"])
+        start_epoch = state["epoch"] + 1
+    ddp = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)  # broadcasts rank 0's parameters
+    max_norm = getattr(model, "apply_max_norm", None)
+
+    bar = tqdm(range(start_epoch, config.epochs), desc=config.desc, leave=False,
+               disable=not (config.progress and env.is_main))
+    began = time.perf_counter()
+    for epoch in bar:
+        ddp.train()
+        if sample_batch is None:  # this epoch's shard: the rows of this rank's piece of every global batch
+            perm = torch.randperm(n, device=dev, generator=gen)
+            pieces = []
+            for step in range(steps_per_epoch):
+                glob = perm[step * B:(step + 1) * B]
+                lo, hi = batch_piece(glob.shape[0], world, rank)
+                pieces.append(glob[lo:hi])
+            shard = torch.cat(pieces)
+            xs, ys = _rows(x, shard, dev, dtype=torch.float32), _rows(y, shard, dev)
+            ts = _rows(teacher_logits, shard, dev, member_axis, torch.float32)
+            ends = torch.tensor([p.shape[0] for p in pieces]).cumsum(0).tolist()
+        loss_sum = torch.zeros((), device=dev)
+        for step in range(steps_per_epoch):
+            if sample_batch is None:
+                a, b = (ends[step - 1] if step else 0), ends[step]
+                global_size = min(B, n - step * B)
+                lo, _ = batch_piece(global_size, world, rank)
+                xb, yb = xs[a:b], (ys[a:b] if ys is not None else None)
+                tb = None if ts is None else (ts[:, a:b] if member_axis else ts[a:b])
+            else:
+                glob = sample_batch(gen, epoch * steps_per_epoch + step)
+                global_size = glob.shape[0]
+                lo, hi = batch_piece(global_size, world, rank)
+                idx = glob[lo:hi]
+                xb, yb = _rows(x, idx, dev, dtype=torch.float32), _rows(y, idx, dev)
+                tb = _rows(teacher_logits, idx, dev, member_axis, torch.float32)
+            if config.jitter:  # draw the whole batch's offsets (as fit does), apply this rank's columns
+                offsets = torch.randint(0, 2 * config.jitter + 1, (2, global_size), device=dev, generator=gen)
+                xb = shift_images(xb, offsets[:, lo:lo + xb.shape[0]], config.jitter, config.image_shape)
+            out = ddp(xb)
+            if xb.shape[0] == 0:  # an empty piece (tiny last batch): zero gradient, but join the all-reduce
+                loss = out.sum() * 0.0
+            elif loss_fn is not None:
+                loss = loss_fn(out, yb, tb)
+            elif tb is not None:
+                loss = _soft_loss(out, yb, tb, config)
+            else:
+                loss = _hard_loss(out, yb)
+            loss = loss * (xb.shape[0] * world / global_size)  # DDP's mean over ranks → mean over the global batch
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            if max_norm is not None:
+                max_norm()
+            loss_sum += loss.detach()
+        dist.all_reduce(loss_sum)  # one collective per epoch: Σ_ranks = world × Σ_steps global-batch loss
+        history.epoch.append(epoch + 1)
+        history.train_loss.append(loss_sum.item() / world / steps_per_epoch)
+        history.lr.append(optimizer.param_groups[0]["lr"])
+        history.seconds.append(round(time.perf_counter() - began, 3))
+        if x_val is not None and env.is_main:
+            errs = evaluate(model, x_val, y_val, batch_size=config.eval_batch_size).errors
+            history.val_errors.append(errs if isinstance(errs, int) else float(sum(errs) / len(errs)))
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", val_errors=history.val_errors[-1])
+        else:
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+        if on_epoch_end is not None:
+            extra = on_epoch_end(epoch, model) or {}
+            for key, value in extra.items():
+                history.extra.setdefault(key, []).append(float(value))
+            ddp.train()
+        if ckpt is not None:
+            if env.is_main:
+                _save_checkpoint(ckpt, model, optimizer, scheduler, gen, history, epoch)
+            dist.barrier()
+    bar.close()
+    model.eval()
+    return history
+
+
+def iter_mine(jobs: Iterable[T], env: DistEnv | None = None) -> Iterable[tuple[int, T]]:
+    """(index, job) pairs for this rank's share, with the job's index in the full list."""
+    env = env or current_env()
+    for i, job in enumerate(jobs):
+        if i % env.world_size == env.rank:
+            yield i, job

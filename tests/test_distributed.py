@@ -1,0 +1,159 @@
+"""torch.distributed with 2 gloo processes on 127.0.0.1: DDP equals one process, jobs split, a crash fails cleanly.
+
+Each test launches ``torchrun`` (``python -m torch.distributed.run``) with a free port and a hard timeout. The
+workers of the equivalence test are this very file run as a script (``worker`` below), so nothing but kdlab needs
+to be importable in the children.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from kdlab.distributed import batch_piece, free_port, shift_images, split_jobs
+from kdlab.models import MLP, BatchedMLP
+from kdlab.train import TrainConfig, fit, jitter_images, seed_everything
+
+pytestmark = pytest.mark.distributed
+LAUNCH_TIMEOUT = 150  # seconds per torchrun launch; the whole file runs in ~30 s on an idle 2-core CPU
+WORLD = 2
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, OMP_NUM_THREADS="1", KDLAB_DIST_TIMEOUT="60", GLOO_SOCKET_IFNAME="lo",
+               PYTHONUNBUFFERED="1")
+    env.pop("KDLAB_RUN_DIR", None)
+    return env
+
+
+def _torchrun(args: list[str], env: dict[str, str] | None = None, timeout: int = LAUNCH_TIMEOUT):
+    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={WORLD}", "--nnodes=1",
+           "--master-addr=127.0.0.1", f"--master-port={free_port()}", "--max-restarts=0", *args]
+    return subprocess.run(cmd, env=env or _env(), capture_output=True, text=True, timeout=timeout)
+
+
+# --------------------------------------------------------------------------- the scenarios, shared with workers
+
+
+def _data(n: int, classes: int = 4, seed: int = 7):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 64, generator=g)  # 8×8 "images", so jitter has something to shift
+    y = torch.randint(0, classes, (n,), generator=g)
+    return x, y
+
+
+def scenario(name: str):
+    """(model, fit kwargs) for a named case; built identically in the worker and in the test."""
+    seed_everything(3)
+    x, y = _data(150)
+    base = dict(epochs=2, batch_size=32, lr=0.05, progress=False, image_shape=(8, 8))
+    if name == "hard_jitter_maxnorm":  # last batch of 22 rows: pieces of 11 and 11
+        model = MLP(64, [32, 32], 4, max_norm=0.9)
+        return model, dict(x=x, y=y, config=TrainConfig(**base, jitter=1, weight_decay=1e-3))
+    if name == "odd_batches":  # batch 33 → pieces 17/16; last batch of 18 → 9/9
+        model = MLP(64, [16], 4)
+        return model, dict(x=x[:117], y=y[:117], config=TrainConfig(**{**base, "batch_size": 33}, jitter=1))
+    if name == "empty_piece":  # 100 rows, batch 33: the last batch has 1 row, rank 1's piece is empty
+        model = MLP(64, [16], 4, max_norm=1.0)
+        return model, dict(x=x[:100], y=y[:100], config=TrainConfig(**{**base, "batch_size": 33}))
+    if name == "soft_ensemble":  # a BatchedMLP distilled from per-member teacher logits (M, N, C)
+        model = BatchedMLP(3, 64, [16], 4)
+        teacher = torch.randn(3, 150, 4, generator=torch.Generator().manual_seed(1)) * 3
+        return model, dict(x=x, y=y, teacher_logits=teacher,
+                           config=TrainConfig(**base, temperature=4.0, hard_weight=0.3, schedule="cosine"))
+    if name == "sample_batch":  # a custom sampler (as specialists use): 40 indices per step from the generator
+        model = MLP(64, [16], 4)
+
+        def sample(gen: torch.Generator, step: int) -> torch.Tensor:
+            return torch.randint(0, 150, (40,), generator=gen)
+
+        return model, dict(x=x, y=y, sample_batch=sample, config=TrainConfig(**base))
+    raise KeyError(name)
+
+
+SCENARIOS = ["hard_jitter_maxnorm", "odd_batches", "empty_piece", "soft_ensemble", "sample_batch"]
+
+
+def _job(i: int) -> dict:
+    """An 'ensemble member': train a tiny MLP with seed i; the result must not depend on which rank runs it."""
+    seed_everything(100 + i)
+    model = MLP(64, [8], 4)
+    x, y = _data(64, seed=i)
+    fit(model, x, y, config=TrainConfig(epochs=1, batch_size=16, seed=i, progress=False), device="cpu")
+    rank = int(os.environ.get("RANK", "0"))
+    return {"index": i, "rank": rank, "state": model.state_dict()}
+
+
+def worker(out: str) -> None:
+    """Run every scenario with fit_ddp (2 ranks) and the job split; rank 0 saves the results to ``out``."""
+    from kdlab.distributed import distributed, fit_ddp, map_jobs
+
+    with distributed("cpu") as env:
+        results = {}
+        for name in SCENARIOS:
+            model, kwargs = scenario(name)
+            history = fit_ddp(model, device="cpu", **kwargs)
+            results[name] = {"state": model.state_dict(), "loss": history.train_loss}
+        results["jobs"] = map_jobs(_job, list(range(5)))
+        if env.is_main:
+            torch.save(results, out)
+
+
+# ------------------------------------------------------------------------------------------------- tests
+
+
+def test_batch_piece_and_split_jobs_cover_everything():
+    for size in (0, 1, 7, 32, 33):
+        for world in (1, 2, 3):
+            pieces = [batch_piece(size, world, r) for r in range(world)]
+            assert pieces[0][0] == 0 and pieces[-1][1] == size
+            assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
+            ref = [len(c) for c in torch.arange(size).tensor_split(world)]
+            assert [b - a for a, b in pieces] == ref
+    from kdlab.distributed import DistEnv
+
+    jobs = list(range(7))
+    shares = [split_jobs(jobs, DistEnv(rank=r, world_size=3)) for r in range(3)]
+    assert sorted(sum(shares, [])) == jobs and shares[1] == [1, 4]
+
+
+def test_shift_images_matches_jitter_images():
+    x = torch.rand(9, 64)
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    ref = jitter_images(x, 2, (8, 8), g1)
+    offsets = torch.randint(0, 5, (2, 9), generator=g2)
+    torch.testing.assert_close(shift_images(x[3:7], offsets[:, 3:7], 2, (8, 8)), ref[3:7], rtol=0, atol=0)
+
+
+def test_ddp_equals_single_process_and_jobs_split(tmp_path):
+    out = tmp_path / "ddp.pt"
+    began = time.perf_counter()
+    proc = _torchrun([__file__, "worker", str(out)])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = torch.load(out, weights_only=False)
+    for name in SCENARIOS:
+        model, kwargs = scenario(name)
+        history = fit(model, device="cpu", **kwargs)
+        ref = model.state_dict()
+        for key in ref:
+            torch.testing.assert_close(got[name]["state"][key], ref[key], rtol=1e-4, atol=2e-5,
+                                       msg=lambda m, k=key, n=name: f"{n}/{k}: {m}")
+        torch.testing.assert_close(torch.tensor(got[name]["loss"]), torch.tensor(history.train_loss),
+                                   rtol=1e-4, atol=1e-6)
+    jobs = got["jobs"]
+    assert [j["index"] for j in jobs] == list(range(5))
+    assert [j["rank"] for j in jobs] == [0, 1, 0, 1, 0]  # round robin over the two ranks
+    for i, job in enumerate(jobs):
+        ref = _job(i)["state"]
+        for key in ref:
+            torch.testing.assert_close(job["state"][key], ref[key], rtol=1e-5, atol=1e-6)
+    assert time.perf_counter() - began < LAUNCH_TIMEOUT
+
+
+if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "worker":
+    worker(sys.argv[2])
