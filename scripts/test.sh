@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The second README command: install what the tests need, fetch the data, run the whole suite —
+# unit tests, the dashboard (AppTest and headless Chromium), distributed (2 gloo processes), and every notebook
+# in the quick profile under nbval (lax mode; cells marked NBVAL_CHECK_OUTPUT are compared).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh --test
+.venv/bin/kdlab fetch mnist
+.venv/bin/kdlab fetch speech --profile quick
+export KDLAB_RUNS="${KDLAB_TEST_RUNS:-$(mktemp -d)/runs}"  # notebooks under test write here, not into runs/
+export PYTHONHASHSEED=0
+set +e
+.venv/bin/python -m pytest tests notebooks/[0-9][0-9]_*.ipynb --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider "$@"
+rc=$?
+set -e
+if [ $rc -eq 5 ]; then
+  echo "test.sh: pytest collected no tests — that is a failure, not a pass" >&2
+  exit 1
+fi
+exit $rc
