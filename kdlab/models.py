@@ -51,8 +51,9 @@ class MLP(nn.Module):
         """Rescale every unit's incoming weight vector to L2 norm ≤ max_norm (a projection after each step)."""
         if self.max_norm is None:
             return
-        for layer in self.layers:
-            layer.weight.copy_(torch.renorm(layer.weight, 2, 0, self.max_norm))
+        for layer in self.layers:  # in place: one read for the norms, one read-write for the scale
+            norms = torch.linalg.vector_norm(layer.weight, dim=1, keepdim=True).clamp_min_(1e-12)
+            layer.weight.mul_(torch.clamp(self.max_norm / norms, max=1.0))
 
     @property
     def output_bias(self) -> torch.Tensor:

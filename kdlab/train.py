@@ -204,8 +204,7 @@ def fit(
 
     steps_per_epoch = max(1, math.ceil(n / config.batch_size))
     total_steps = config.epochs * steps_per_epoch
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                                nesterov=config.nesterov and config.momentum > 0, weight_decay=config.weight_decay)
+    optimizer = make_sgd(model, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config.schedule, config.warmup_frac, total_steps))
     gen = torch.Generator(device=dev)
     gen.manual_seed(config.seed)
@@ -277,6 +276,17 @@ def fit(
     bar.close()
     model.eval()
     return history
+
+
+def make_sgd(model: torch.nn.Module, config: TrainConfig) -> torch.optim.SGD:
+    """SGD with (Nesterov) momentum; the fused kernel where this torch has it (one pass over the weights
+    instead of several: the optimizer step is memory-bound and was ~20 % of a teacher step on CPU)."""
+    kwargs = dict(lr=config.lr, momentum=config.momentum, nesterov=config.nesterov and config.momentum > 0,
+                  weight_decay=config.weight_decay)
+    try:
+        return torch.optim.SGD(model.parameters(), fused=True, **kwargs)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.SGD(model.parameters(), **kwargs)
 
 
 def _save_checkpoint(path: Path, model, optimizer, scheduler, gen, history: History, epoch: int) -> None:
