@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -153,6 +155,60 @@ def test_ddp_equals_single_process_and_jobs_split(tmp_path):
         for key in ref:
             torch.testing.assert_close(job["state"][key], ref[key], rtol=1e-5, atol=1e-6)
     assert time.perf_counter() - began < LAUNCH_TIMEOUT
+
+
+TINY = ["--epochs", "1", "--train-size", "256", "--hidden", "16", "--no-progress"]
+
+
+def _kdlab_train(args: list[str], runs: Path, data: Path):
+    cmd = [sys.executable, "-m", "kdlab.dist_train", *args, *TINY, "--nproc", str(WORLD), "--runs", str(runs),
+           "--data", str(data), "--timeout", "60"]
+    env = _env()
+    env.pop("OMP_NUM_THREADS")  # torchrun sets 1 per process itself
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=LAUNCH_TIMEOUT)
+
+
+def test_ensemble_members_split_across_ranks_equal_members_trained_alone(tmp_path, mnist_dir):
+    from kdlab.data.mnist import load_mnist
+    from kdlab.dist_train import _profile, build_parser
+    from kdlab.mnist_experiments import make_teacher, training_subset
+    from kdlab.runs import list_runs
+
+    runs = tmp_path / "runs"
+    proc = _kdlab_train(["ensemble", "--members", "3", "--seed", "5"], runs, mnist_dir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [info] = list_runs(runs)
+    assert info.ok and info.notebook == "train_mnist_ensemble" and info.params["WORLD_SIZE"] == WORLD
+    members = info.artifact("members").read_text().splitlines()[1:]
+    assert [line.split(",")[:2] for line in members] == [["0", "0"], ["1", "1"], ["2", "0"]]  # index, rank
+    assert len(info.metrics["member_test_errors"]) == 3 and info.metrics["ensemble_test_errors"] >= 0
+
+    profile = _profile(build_parser().parse_args(["ensemble", *TINY]))
+    data = load_mnist(mnist_dir)
+    x, y = data.flat("train")
+    keep = training_subset(x.shape[0], profile.train_size, 5)
+    state = torch.load(info.artifact("ensemble"), weights_only=True)
+    for i in range(3):  # member i, trained alone here, equals the one its rank trained
+        seed_everything(5 + i)
+        model = make_teacher(profile)
+        fit(model, x[keep], y[keep], config=replace(profile.teacher, seed=5 + i), device="cpu")
+        for layer, param in enumerate(model.layers):
+            torch.testing.assert_close(state[f"weights.{layer}"][i], param.weight.detach().T, rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(state[f"biases.{layer}"][i, 0], param.bias.detach(), rtol=1e-4, atol=1e-5)
+
+
+def test_a_crashed_rank_fails_the_job_with_one_line_and_no_complete_run(tmp_path, mnist_dir):
+    from kdlab.runs import list_runs
+
+    runs = tmp_path / "runs"
+    proc = _kdlab_train(["teacher", "--epochs", "2", "--fail-rank", "1"], runs, mnist_dir)
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("kdlab train: error: rank 1 of 2: RuntimeError: injected failure on rank 1"), last
+    infos = list_runs(runs)
+    assert infos and not any(i.ok for i in infos)
+    assert [i.status for i in infos] == ["failed"] and "rank 1 of 2" in infos[0].problem
+    assert not list((runs / "train_mnist_teacher" / ".staging").glob("*"))  # nothing left half-written
 
 
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "worker":
