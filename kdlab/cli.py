@@ -6,6 +6,7 @@
     kdlab runs                                        list the run store, with status
     kdlab dashboard [--runs DIR] [--port 8501]        Streamlit on 127.0.0.1
     kdlab bench [args]                                benchmarks/train_throughput.py
+    kdlab train teacher|ensemble [--nproc N] [...]     torch.distributed training (kdlab.dist_train)
 
 Every expected failure (missing data, bad parameter, failed notebook) prints one line and exits 2.
 """
@@ -85,6 +86,12 @@ def _bench(args: argparse.Namespace) -> None:
     raise SystemExit(subprocess.call([sys.executable, str(script), *args.rest]))
 
 
+def _train(args: argparse.Namespace) -> None:
+    from kdlab.dist_train import main as dist_main
+
+    raise SystemExit(dist_main([args.what, *args.rest]))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kdlab", description="Distilling the Knowledge in a Neural Network: the lab")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="training throughput benchmark")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_bench)
+
+    p = sub.add_parser("train", help="train with torch.distributed; --nproc N launches torchrun (docs/distributed.md)")
+    p.add_argument("what", choices=["teacher", "ensemble"])
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="options of `python -m kdlab.dist_train` (see --help there)")
+    p.set_defaults(func=_train)
     return parser
 
 

@@ -50,6 +50,7 @@ from kdlab.train import (
     _soft_loss,
     evaluate,
     fit,
+    make_sgd,
     resolve_device,
 )
 
@@ -293,8 +294,7 @@ def fit_ddp(
     B = config.batch_size
     steps_per_epoch = max(1, math.ceil(n / B))
     total_steps = config.epochs * steps_per_epoch
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                                nesterov=config.nesterov and config.momentum > 0, weight_decay=config.weight_decay)
+    optimizer = make_sgd(model, config)  # the very optimizer fit builds
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config.schedule, config.warmup_frac, total_steps))
     gen = torch.Generator(device=dev)  # identical on every rank: the global permutation and jitter draws
     gen.manual_seed(config.seed)
