@@ -1,6 +1,8 @@
 """kdlab dashboard: ``streamlit run dashboard/app.py [-- --runs DIR]`` (or ``kdlab dashboard``).
 
-Reads only the run store (``runs/`` or ``$KDLAB_RUNS`` or ``--runs``); one page per module in ``dashboard/pages/``.
+Reads only the run store (``runs/`` or ``$KDLAB_RUNS`` or ``--runs``); one page per module in ``dashboard/views/``
+(not ``pages/``: a ``pages/`` folder beside the entry file switches Streamlit to its legacy multipage mode, which
+skips this file and so ``st.navigation``, the page config and the sidebar).
 """
 
 import sys
@@ -17,11 +19,11 @@ from dashboard import data  # noqa: E402
 st.set_page_config(page_title="kdlab — distillation dashboard", page_icon="🌡️", layout="wide")
 
 PAGES = [
-    st.Page("pages/runs.py", title="Runs", icon="📋", url_path="runs", default=True),
-    st.Page("pages/soft_targets.py", title="Soft targets", icon="🌡️", url_path="soft_targets"),
-    st.Page("pages/sweeps.py", title="Temperature sweeps", icon="📈", url_path="sweeps"),
-    st.Page("pages/speech.py", title="Speech", icon="🗣️", url_path="speech"),
-    st.Page("pages/specialists.py", title="Specialists", icon="🧩", url_path="specialists"),
+    st.Page("views/runs.py", title="Runs", icon=":material/table_rows:", url_path="runs", default=True),
+    st.Page("views/soft_targets.py", title="Soft targets", icon=":material/thermostat:", url_path="soft_targets"),
+    st.Page("views/sweeps.py", title="Temperature sweeps", icon=":material/show_chart:", url_path="sweeps"),
+    st.Page("views/speech.py", title="Speech", icon=":material/record_voice_over:", url_path="speech"),
+    st.Page("views/specialists.py", title="Specialists", icon=":material/hub:", url_path="specialists"),
 ]
 
 page = st.navigation(PAGES)

@@ -88,11 +88,13 @@ def main() -> None:
     notebooks = sorted({r.notebook for r in runs})
     profiles = sorted({r.profile for r in runs})
     c1, c2, c3 = st.columns(3)
-    pick_nb = c1.multiselect("Notebook", notebooks, default=notebooks, key="filter_notebook")
-    pick_profile = c2.multiselect("Profile", profiles, default=profiles, key="filter_profile")
+    # an empty filter means "all", so runs of a notebook that appears later are not hidden by a stale selection
+    pick_nb = c1.multiselect("Notebook", notebooks, key="filter_notebook", placeholder="all notebooks")
+    pick_profile = c2.multiselect("Profile", profiles, key="filter_profile", placeholder="all profiles")
     statuses = ["complete", "incomplete", "failed", "invalid"]
-    pick_status = c3.multiselect("Status", statuses, default=statuses, key="filter_status")
-    shown = [r for r in runs if r.notebook in pick_nb and r.profile in pick_profile and r.status in pick_status]
+    pick_status = c3.multiselect("Status", statuses, key="filter_status", placeholder="all statuses")
+    shown = [r for r in runs if (not pick_nb or r.notebook in pick_nb) and (not pick_profile or r.profile in pick_profile)
+             and (not pick_status or r.status in pick_status)]
     n_ok = sum(r.ok for r in shown)
     st.markdown(f"**{len(shown)}** of {len(runs)} run folders shown · **{n_ok}** complete · store `{root}`")
     st.dataframe(runs_table(shown), hide_index=True, width="stretch",

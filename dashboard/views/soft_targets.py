@@ -113,8 +113,9 @@ def main() -> None:
                               "mean_entropy_bits": [data.entropy_bits(data.softmax(teacher_logits, t)).mean()
                                                     for t in ts]})
         how = f"mean over the {n} saved images (computed here from their logits)"
-    st.pyplot(entropy_figure(curve, temperature, how), clear_figure=True)
-    st.caption(data.source(run))
+    left, _ = st.columns([3, 2])
+    left.pyplot(entropy_figure(curve, temperature, how), clear_figure=True)
+    left.caption(data.source(run))
 
 
 data.guard(main)

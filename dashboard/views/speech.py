@@ -31,7 +31,7 @@ def gain_kept(table1: pd.DataFrame, column: str) -> float | None:
 
 
 def curves_figure(curves: pd.DataFrame) -> Figure:
-    fig = Figure(figsize=(7.5, 3.4), dpi=100)
+    fig = Figure(figsize=(7.5, 4.0), dpi=100)
     ax = fig.add_subplot()
     for j, (setting, g) in enumerate(curves.groupby("setting", sort=False)):
         g = g.sort_values("epoch")
@@ -40,7 +40,7 @@ def curves_figure(curves: pd.DataFrame) -> Figure:
     ax.set_xlabel("epoch")
     ax.set_ylabel("frame accuracy")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     fig.tight_layout()
     return fig
 
@@ -102,12 +102,13 @@ def main() -> None:
     right.table(PAPER_TABLE5.set_index("system"))
 
     st.subheader("Learning curves")
+    left, _ = st.columns([3, 1])
     try:
-        st.pyplot(curves_figure(data.table(run, "curves.csv")), clear_figure=True)
-        st.caption("The paper early-stops the 3% hard-target model (it peaks at 44.5% and then drops); the "
+        left.pyplot(curves_figure(data.table(run, "curves.csv")), clear_figure=True)
+        left.caption("The paper early-stops the 3% hard-target model (it peaks at 44.5% and then drops); the "
                    "soft-target model simply converges (57.0%). " + data.source(run))
     except data.ArtifactError as e:
-        st.warning(str(e))
+        left.warning(str(e))
 
     if "posteriors" in run.artifacts:
         st.subheader("Frame posteriors: ensemble teacher vs distilled model")

@@ -52,7 +52,7 @@ def sweep_figure(sweep: pd.DataFrame) -> Figure:
     widths = sorted(sweep["width"].unique())
     cols = min(3, len(widths))
     rows = int(np.ceil(len(widths) / cols))
-    fig = Figure(figsize=(4.2 * cols, 3.3 * rows), dpi=100)
+    fig = Figure(figsize=(3.6 * cols, 3.2 * rows), dpi=100)
     t_max = float(sweep["temperature"].max())
     t_min = float(sweep["temperature"].min())
     for k, width in enumerate(widths):
@@ -74,7 +74,7 @@ def sweep_figure(sweep: pd.DataFrame) -> Figure:
         ax.set_xlabel("temperature T")
         ax.set_ylabel("test errors (of 10,000)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6.5, loc="upper right")
+        ax.legend(fontsize=6, loc="upper right")
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,190 @@
+"""The dashboard in a real headless browser: `streamlit run` on a free loopback port, Debian's Chromium driven by
+Playwright, every page opened, the temperature slider moved with the keyboard, screenshots in tests/screenshots/.
+
+Chromium comes from Debian (``scripts/install_browser.sh``, called here when /usr/bin/chromium is missing): Playwright's
+own browser download is not reachable everywhere. Skipped, with the reason, only if no Chromium can be installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fixtures_runs import BROKEN, FAILED_REASON, build_store
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parent.parent
+SHOTS = REPO / "tests" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+READY = """() => !document.querySelector('[data-stale=true]')
+  && !document.querySelector('[data-testid=stStatusWidget]')
+  && !document.querySelector('[data-testid=stSkeleton]')
+  && [...document.images].every(i => i.complete && i.naturalWidth > 0)"""
+TIMEOUT_MS = 20_000
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium via scripts/install_browser.sh if needed; skip the module only if that fails."""
+    if not CHROMIUM.exists():
+        script = REPO / "scripts" / "install_browser.sh"
+        try:
+            proc = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.SubprocessError) as e:
+            pytest.skip(f"Chromium missing and scripts/install_browser.sh could not run: {e}")
+        if proc.returncode != 0 or not CHROMIUM.exists():
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            pytest.skip(f"Chromium missing and could not be installed (scripts/install_browser.sh: {tail[0]})")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("the playwright Python package is not installed (pip install -e '.[test]')")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A `streamlit run` of the dashboard on a free loopback port, reading a fixture store; killed afterwards."""
+    ensure_chromium()
+    from dashboard.launch import command
+
+    store = tmp_path_factory.mktemp("runs")
+    build_store(store)
+    port = free_port()
+    home = tmp_path_factory.mktemp("home")
+    env = {**os.environ, "HOME": str(home), "MPLCONFIGDIR": str(home), "KDLAB_RUNS": "/nonexistent-flag-wins"}
+    log = open(home / "streamlit.log", "w")
+    proc = subprocess.Popen(command(store, port), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # own process group: teardown kills streamlit and only it
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail("streamlit did not start: " + (home / "streamlit.log").read_text()[-2000:])
+        time.sleep(0.2)
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, timeout=TIMEOUT_MS)
+        pg = browser.new_page(viewport={"width": 1280, "height": 1400})
+        pg.set_default_timeout(TIMEOUT_MS)
+        yield pg
+        browser.close()
+
+
+def open_page(page, server: str, path: str, heading: str, images: int = 0) -> None:
+    page.goto(f"{server}/{path}", wait_until="domcontentloaded")
+    page.get_by_role("heading", name=heading).first.wait_for()
+    settle(page, images)
+
+
+def settle(page, images: int = 0) -> None:
+    """Wait until Streamlit has finished rerunning and ``images`` images (plots are <img>) have all loaded."""
+    page.wait_for_timeout(300)  # let a rerun start before we look for its end
+    page.wait_for_function(f"() => document.images.length >= {images}", timeout=TIMEOUT_MS)
+    page.wait_for_function(READY, timeout=TIMEOUT_MS)
+
+
+def body(page) -> str:
+    return page.locator("body").inner_text()
+
+
+def expect_texts(page, *texts: str) -> None:
+    """Wait (bounded) until every text is rendered: the page may still be streaming elements after `settle`."""
+    for text in texts:
+        page.get_by_text(text, exact=False).first.wait_for(state="attached")
+
+
+def no_traceback(page) -> None:
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert "Traceback" not in body(page)
+
+
+def test_runs_page(page, server):
+    open_page(page, server, "runs", "Runs")
+    expect_texts(page, "run folders shown", FAILED_REASON, "unknown schema version 99",
+                 "params.json is not valid JSON", "empty run folder", "no COMPLETE marker", "missing sweep.csv",
+                 BROKEN["missing_artifact"][1], "TEST FIXTURE", "Compare two runs")
+    page.screenshot(path=str(SHOTS / "runs.png"))
+    assert "14 of 14 run folders shown" in body(page)
+    no_traceback(page)
+
+
+def test_soft_targets_slider(page, server):
+    open_page(page, server, "soft_targets", "Soft targets", images=3)  # digit, probabilities, entropy curve
+    metric = page.locator("[data-testid=stMetricValue]").first
+    before = metric.inner_text()
+    assert page.get_by_text("T=1").first.is_visible()
+    page.screenshot(path=str(SHOTS / "soft_targets_T1.png"))
+    thumb = page.get_by_role("slider").first
+    thumb.focus()
+    for _ in range(8):  # T = 1 → 8 on the option list
+        thumb.press("ArrowRight")
+    page.get_by_text("T=8").first.wait_for()
+    settle(page, images=3)
+    after = metric.inner_text()
+    page.screenshot(path=str(SHOTS / "soft_targets_T10.png"))
+    assert before != after, "moving the temperature slider should change the teacher's probability"
+    assert float(after) < float(before)
+    expect_texts(page, "profile quick")
+    no_traceback(page)
+
+
+def test_sweeps_page(page, server):
+    open_page(page, server, "sweeps", "Temperature sweeps", images=3)  # sweep, bias scans, confusions
+    expect_texts(page, "Test errors vs temperature", "Missing-class bias scans", "profile full", "profile quick")
+    page.screenshot(path=str(SHOTS / "sweeps.png"))
+    no_traceback(page)
+
+
+def test_speech_page(page, server):
+    open_page(page, server, "speech", "Speech", images=2)  # curves, posteriors
+    expect_texts(page, "86%", "Soft Targets (3% of training set)")  # 86% = (60.8 − 58.9) / (61.1 − 58.9)
+    page.screenshot(path=str(SHOTS / "speech.png"))
+    no_traceback(page)
+
+
+def test_specialists_page(page, server):
+    open_page(page, server, "specialists", "Specialists", images=6)  # 5 cluster grids + covariance
+    expect_texts(page, "5 clusters over 20 classes", "Baseline + 61 specialist models", "Table 4")
+    page.screenshot(path=str(SHOTS / "specialists.png"))
+    no_traceback(page)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-v"]))
