@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from kdlab.models import MLP, BatchedMLP
 from kdlab.train import TrainConfig, fit, jitter_images, seed_everything
 
 pytestmark = pytest.mark.distributed
-LAUNCH_TIMEOUT = 150  # seconds per torchrun launch; the whole file runs in ~30 s on an idle 2-core CPU
+LAUNCH_TIMEOUT = 150  # seconds per launch (they run concurrently); the file takes ~25 s on an idle 2-core CPU
 WORLD = 2
 
 
@@ -33,10 +32,58 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _torchrun(args: list[str], env: dict[str, str] | None = None, timeout: int = LAUNCH_TIMEOUT):
+class Launch:
+    """A job started in the background (its own process group), so the file's three launches overlap in time."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str], folder: Path):
+        self.log = folder / "stderr.txt"
+        with open(self.log, "w") as err:
+            self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+
+    def wait(self) -> tuple[int, str]:
+        """(exit code, stderr); the launch is killed (and the test fails) after LAUNCH_TIMEOUT seconds."""
+        try:
+            code = self.proc.wait(timeout=LAUNCH_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"launch did not finish in {LAUNCH_TIMEOUT} s: {self.log.read_text()[-2000:]}")
+        return code, self.log.read_text()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+
+
+def _torchrun(args: list[str], folder: Path) -> Launch:
     cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={WORLD}", "--nnodes=1",
            "--master-addr=127.0.0.1", f"--master-port={free_port()}", "--max-restarts=0", *args]
-    return subprocess.run(cmd, env=env or _env(), capture_output=True, text=True, timeout=timeout)
+    return Launch(cmd, _env(), folder)
+
+
+def _kdlab_train(args: list[str], folder: Path, data: Path) -> Launch:
+    cmd = [sys.executable, "-m", "kdlab.dist_train", *args, *TINY, "--nproc", str(WORLD), "--runs",
+           str(folder / "runs"), "--data", str(data), "--timeout", "60"]
+    env = _env()
+    env.pop("OMP_NUM_THREADS")  # torchrun sets 1 per process itself
+    return Launch(cmd, env, folder)
+
+
+TINY = ["--epochs", "1", "--train-size", "256", "--hidden", "16", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def launches(tmp_path_factory, mnist_dir):
+    """Start every multi-process job of this file at once; each test waits for its own."""
+    folders = {name: tmp_path_factory.mktemp(name) for name in ("ddp", "ensemble", "crash")}
+    jobs = {
+        "ddp": _torchrun([__file__, "worker", str(folders["ddp"] / "ddp.pt")], folders["ddp"]),
+        "ensemble": _kdlab_train(["ensemble", "--members", "3", "--seed", "5"], folders["ensemble"], mnist_dir),
+        "crash": _kdlab_train(["teacher", "--epochs", "2", "--fail-rank", "1"], folders["crash"], mnist_dir),
+    }
+    yield {name: (job, folders[name]) for name, job in jobs.items()}
+    for job in jobs.values():
+        job.kill()
 
 
 # --------------------------------------------------------------------------- the scenarios, shared with workers
@@ -132,12 +179,11 @@ def test_shift_images_matches_jitter_images():
     torch.testing.assert_close(shift_images(x[3:7], offsets[:, 3:7], 2, (8, 8)), ref[3:7], rtol=0, atol=0)
 
 
-def test_ddp_equals_single_process_and_jobs_split(tmp_path):
-    out = tmp_path / "ddp.pt"
-    began = time.perf_counter()
-    proc = _torchrun([__file__, "worker", str(out)])
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    got = torch.load(out, weights_only=False)
+def test_ddp_equals_single_process_and_jobs_split(launches):
+    job, folder = launches["ddp"]
+    code, stderr = job.wait()
+    assert code == 0, stderr[-3000:]
+    got = torch.load(folder / "ddp.pt", weights_only=False)
     for name in SCENARIOS:
         model, kwargs = scenario(name)
         history = fit(model, device="cpu", **kwargs)
@@ -154,30 +200,19 @@ def test_ddp_equals_single_process_and_jobs_split(tmp_path):
         ref = _job(i)["state"]
         for key in ref:
             torch.testing.assert_close(job["state"][key], ref[key], rtol=1e-5, atol=1e-6)
-    assert time.perf_counter() - began < LAUNCH_TIMEOUT
 
 
-TINY = ["--epochs", "1", "--train-size", "256", "--hidden", "16", "--no-progress"]
 
-
-def _kdlab_train(args: list[str], runs: Path, data: Path):
-    cmd = [sys.executable, "-m", "kdlab.dist_train", *args, *TINY, "--nproc", str(WORLD), "--runs", str(runs),
-           "--data", str(data), "--timeout", "60"]
-    env = _env()
-    env.pop("OMP_NUM_THREADS")  # torchrun sets 1 per process itself
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=LAUNCH_TIMEOUT)
-
-
-def test_ensemble_members_split_across_ranks_equal_members_trained_alone(tmp_path, mnist_dir):
+def test_ensemble_members_split_across_ranks_equal_members_trained_alone(launches, mnist_dir):
     from kdlab.data.mnist import load_mnist
     from kdlab.dist_train import _profile, build_parser
     from kdlab.mnist_experiments import make_teacher, training_subset
     from kdlab.runs import list_runs
 
-    runs = tmp_path / "runs"
-    proc = _kdlab_train(["ensemble", "--members", "3", "--seed", "5"], runs, mnist_dir)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    [info] = list_runs(runs)
+    job, folder = launches["ensemble"]
+    code, stderr = job.wait()
+    assert code == 0, stderr[-3000:]
+    [info] = list_runs(folder / "runs")
     assert info.ok and info.notebook == "train_mnist_ensemble" and info.params["WORLD_SIZE"] == WORLD
     members = info.artifact("members").read_text().splitlines()[1:]
     assert [line.split(",")[:2] for line in members] == [["0", "0"], ["1", "1"], ["2", "0"]]  # index, rank
@@ -197,13 +232,14 @@ def test_ensemble_members_split_across_ranks_equal_members_trained_alone(tmp_pat
             torch.testing.assert_close(state[f"biases.{layer}"][i, 0], param.bias.detach(), rtol=1e-4, atol=1e-5)
 
 
-def test_a_crashed_rank_fails_the_job_with_one_line_and_no_complete_run(tmp_path, mnist_dir):
+def test_a_crashed_rank_fails_the_job_with_one_line_and_no_complete_run(launches):
     from kdlab.runs import list_runs
 
-    runs = tmp_path / "runs"
-    proc = _kdlab_train(["teacher", "--epochs", "2", "--fail-rank", "1"], runs, mnist_dir)
-    assert proc.returncode == 2
-    last = proc.stderr.strip().splitlines()[-1]
+    job, folder = launches["crash"]
+    code, stderr = job.wait()
+    runs = folder / "runs"
+    assert code == 2, stderr[-3000:]
+    last = stderr.strip().splitlines()[-1]
     assert last.startswith("kdlab train: error: rank 1 of 2: RuntimeError: injected failure on rank 1"), last
     infos = list_runs(runs)
     assert infos and not any(i.ok for i in infos)
