@@ -1,0 +1,293 @@
+"""§3 of the paper on real MNIST: the teacher, the baseline, the distilled net and the temperature sweep.
+
+The recipes (notebook 03 teaches them; notebook 04 reuses the teacher and the distilled recipe):
+
+* teacher — 784-1200-1200-10 ReLU, dropout on inputs and hidden units, max-norm on every unit's incoming weights,
+  inputs "jittered by up to two pixels in any direction" (the paper cites [5], Hinton et al. 2012, for the recipe);
+* baseline — 784-800-800-10, hard labels, no regularization (paper: 146 test errors);
+* distilled — the same small net trained on the teacher's soft targets at T = 20 over the *un-jittered* training
+  set, plus a small-weight hard term (``hard_weight``; paper: 74 errors, and "a considerably lower weight on the
+  second objective function" worked best, §2);
+* sweep — distilled nets with 800, 300 and 30 units per layer over T ∈ {1, 2, 2.5, 3, 4, 5, 8, 10, 20}. All the
+  temperatures of one width and seed train together as one ``BatchedMLP``, each member with its own T (a custom
+  ``loss_fn``, since ``fit`` takes one temperature per call).
+
+``PROFILES`` holds the sizes: ``quick`` (a subset and a few epochs, CI), ``full`` (< 1 h per notebook on a
+2-core CPU), ``paper`` (the paper's architectures with long schedules, for a GPU). One frozen dataclass per
+profile; the notebooks' parameters cell only names the profile.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import pandas as pd
+import torch
+
+from kdlab.losses import distillation_loss
+from kdlab.models import MLP, BatchedMLP
+from kdlab.train import TrainConfig, evaluate, fit, predict_logits, seed_everything
+
+PAPER_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3, test errors out of 10,000
+PAPER_TEMPERATURES = (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)  # the sweep this lab runs (§3 names no grid)
+TEACHER_NOTEBOOK = "03_mnist_distillation"
+
+
+@dataclass(frozen=True)
+class MnistProfile:
+    """Sizes and schedules of the §3 experiments for one profile (quick / full / paper)."""
+
+    name: str
+    train_size: int | None  # training cases used (a seeded random subset); None = all 60,000
+    teacher: TrainConfig
+    baseline: TrainConfig
+    distilled: TrainConfig  # temperature and hard_weight of the headline distilled net
+    sweep: TrainConfig  # schedule of every sweep student (temperature set per member)
+    transfer: TrainConfig  # notebook 04's students on the missing-class transfer sets
+    teacher_hidden: tuple[int, ...] = (1200, 1200)
+    teacher_dropout_input: float = 0.2
+    teacher_dropout_hidden: float = 0.5
+    teacher_max_norm: float = 3.5
+    student_hidden: tuple[int, ...] = (800, 800)
+    sweep_widths: tuple[int, ...] = (800, 300, 30)
+    sweep_temperatures: tuple[float, ...] = PAPER_TEMPERATURES
+    sweep_seeds: tuple[int, ...] = (0,)
+    validation_size: int = 5000  # notebook 04: training cases held out of the transfer set to choose the bias shift
+
+    def teacher_spec(self) -> dict[str, Any]:
+        """What makes two teachers interchangeable (notebook 04 reuses a teacher only if this matches)."""
+        return {"profile": self.name, "train_size": self.train_size, "hidden": list(self.teacher_hidden),
+                "dropout_input": self.teacher_dropout_input, "dropout_hidden": self.teacher_dropout_hidden,
+                "max_norm": self.teacher_max_norm, "epochs": self.teacher.epochs, "lr": self.teacher.lr,
+                "jitter": self.teacher.jitter}
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _cfg(epochs: int, lr: float, **kw: Any) -> TrainConfig:
+    return TrainConfig(epochs=epochs, lr=lr, batch_size=kw.pop("batch_size", 128), **kw)
+
+
+HARD_WEIGHT = 0.1  # weight of the hard term next to T²·soft: "considerably lower" than the soft one (§2)
+
+PROFILES: dict[str, MnistProfile] = {
+    # CI: 10k training cases, a few epochs — the same code path, numbers far from the paper's.
+    "quick": MnistProfile(
+        name="quick", train_size=10_000,
+        teacher=_cfg(3, 0.1, jitter=2, desc="teacher"),
+        baseline=_cfg(3, 0.1, desc="baseline"),
+        distilled=_cfg(3, 0.1, temperature=20.0, hard_weight=HARD_WEIGHT, desc="distilled"),
+        sweep=_cfg(2, 0.1, hard_weight=HARD_WEIGHT, desc="sweep"),
+        transfer=_cfg(3, 0.1, temperature=20.0, hard_weight=HARD_WEIGHT, desc="transfer"),
+        sweep_temperatures=(1.0, 4.0, 20.0), validation_size=1000,
+    ),
+    # 2-core CPU, < 1 h per notebook: all 60k cases, one-cycle SGD+Nesterov.
+    "full": MnistProfile(
+        name="full", train_size=None,
+        teacher=_cfg(100, 0.1, jitter=2, desc="teacher"),
+        baseline=_cfg(30, 0.05, desc="baseline"),
+        distilled=_cfg(60, 0.1, temperature=20.0, hard_weight=HARD_WEIGHT, desc="distilled"),
+        sweep=_cfg(10, 0.1, hard_weight=HARD_WEIGHT, desc="sweep"),
+        transfer=_cfg(30, 0.1, temperature=20.0, hard_weight=HARD_WEIGHT, desc="transfer"),
+        sweep_seeds=(0, 1),
+    ),
+    # GPU: the paper's architectures with long schedules.
+    "paper": MnistProfile(
+        name="paper", train_size=None,
+        teacher=_cfg(300, 0.1, jitter=2, desc="teacher"),
+        baseline=_cfg(60, 0.05, desc="baseline"),
+        distilled=_cfg(200, 0.1, temperature=20.0, hard_weight=HARD_WEIGHT, desc="distilled"),
+        sweep=_cfg(60, 0.1, hard_weight=HARD_WEIGHT, desc="sweep"),
+        transfer=_cfg(100, 0.1, temperature=20.0, hard_weight=HARD_WEIGHT, desc="transfer"),
+        sweep_seeds=(0, 1, 2),
+    ),
+}
+
+
+def get_profile(name: str) -> MnistProfile:
+    """The profile called ``name``; ValueError listing the valid names otherwise."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}")
+    return PROFILES[name]
+
+
+def training_subset(n_total: int, size: int | None, seed: int = 0) -> torch.Tensor:
+    """Sorted indices of a seeded random subset of ``size`` training cases (all of them if ``size`` is None)."""
+    if size is None or size >= n_total:
+        return torch.arange(n_total)
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randperm(n_total, generator=gen)[:size].sort().values
+
+
+def make_teacher(profile: MnistProfile) -> MLP:
+    """784-1200-1200-10 with dropout and max-norm (untrained)."""
+    return MLP(784, profile.teacher_hidden, 10, profile.teacher_dropout_input, profile.teacher_dropout_hidden,
+               profile.teacher_max_norm)
+
+
+def make_student(hidden: tuple[int, ...] | int = (800, 800)) -> MLP:
+    """An unregularized small net: 784-h-h-10 (an int means two hidden layers of that width)."""
+    hidden = (hidden, hidden) if isinstance(hidden, int) else tuple(hidden)
+    return MLP(784, hidden, 10)
+
+
+def _seeded(config: TrainConfig, seed: int, progress: bool) -> TrainConfig:
+    return replace(config, seed=seed, progress=progress)
+
+
+def train_teacher(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor, *, seed: int = 0,
+                  device: str | torch.device = "auto", progress: bool = True) -> tuple[MLP, float]:
+    """Train the jittered, dropout, max-norm teacher on (x, y); returns (model in eval mode, wall seconds)."""
+    seed_everything(seed)
+    model = make_teacher(profile)
+    began = time.perf_counter()
+    fit(model, x, y, config=_seeded(profile.teacher, seed, progress), device=device)
+    return model, time.perf_counter() - began
+
+
+def train_baseline(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor, *, seed: int = 0,
+                   device: str | torch.device = "auto", progress: bool = True) -> tuple[MLP, float]:
+    """Train the small net on hard labels only, no regularization; returns (model, wall seconds)."""
+    seed_everything(seed)
+    model = make_student(profile.student_hidden)
+    began = time.perf_counter()
+    fit(model, x, y, config=_seeded(profile.baseline, seed, progress), device=device)
+    return model, time.perf_counter() - began
+
+
+def train_distilled(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor | None, teacher_logits: torch.Tensor,
+                    *, config: TrainConfig | None = None, hidden: tuple[int, ...] | None = None, seed: int = 0,
+                    device: str | torch.device = "auto", progress: bool = True) -> tuple[MLP, float]:
+    """Train a small net on T²·soft + hard_weight·hard (``kdlab.losses.distillation_loss``) over the un-jittered
+    transfer set x with the teacher's logits; ``config`` defaults to ``profile.distilled``."""
+    config = config or profile.distilled
+    if config.jitter:
+        raise ValueError("the transfer set is un-jittered (§3); use a config with jitter=0")
+    seed_everything(seed)
+    model = make_student(hidden or profile.student_hidden)
+    began = time.perf_counter()
+    fit(model, x, y if config.hard_weight > 0 else None, config=_seeded(config, seed, progress),
+        teacher_logits=teacher_logits, device=device)
+    return model, time.perf_counter() - began
+
+
+def per_member_distillation_loss(temperatures: tuple[float, ...], hard_weight: float):
+    """A ``fit`` loss for a ``BatchedMLP`` whose member m distils at ``temperatures[m]``.
+
+    outputs (M, B, C), teacher (B, C): the sum over members of T_m²·soft(T_m) + hard_weight·hard, so each member
+    gets exactly the gradient it would get if trained alone at its own temperature.
+    """
+
+    def loss_fn(outputs: torch.Tensor, labels: torch.Tensor | None, teacher: torch.Tensor) -> torch.Tensor:
+        if outputs.shape[0] != len(temperatures):
+            raise ValueError(f"{outputs.shape[0]} members but {len(temperatures)} temperatures")
+        return sum(distillation_loss(outputs[m], labels, teacher, float(T), hard_weight)
+                   for m, T in enumerate(temperatures))
+
+    return loss_fn
+
+
+def run_sweep(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor, teacher_logits: torch.Tensor,
+              x_test: torch.Tensor, y_test: torch.Tensor, *, device: str | torch.device = "auto",
+              progress: bool = True) -> pd.DataFrame:
+    """Test errors of distilled nets for every width × temperature × seed of the profile.
+
+    Returns columns ``width, temperature, seed, test_errors, hard_weight, wall_time_s`` (the dashboard's sweep
+    table). One ``BatchedMLP`` per (width, seed) holds every temperature; the seed sets both the initialization
+    and the minibatch order.
+    """
+    temps = tuple(float(t) for t in profile.sweep_temperatures)
+    hard_weight = profile.sweep.hard_weight
+    rows = []
+    for width in profile.sweep_widths:
+        for seed in profile.sweep_seeds:
+            seed_everything(seed)
+            model = BatchedMLP(len(temps), 784, (width, width), 10)
+            cfg = replace(profile.sweep, seed=seed, progress=progress, desc=f"sweep {width} units seed {seed}")
+            began = time.perf_counter()
+            fit(model, x, y if hard_weight > 0 else None, config=cfg, teacher_logits=teacher_logits,
+                loss_fn=per_member_distillation_loss(temps, hard_weight), device=device)
+            seconds = time.perf_counter() - began
+            errors = evaluate(model, x_test, y_test).errors
+            for T, err in zip(temps, errors):
+                rows.append({"width": width, "temperature": T, "seed": seed, "test_errors": int(err),
+                             "hard_weight": hard_weight, "wall_time_s": round(seconds / len(temps), 2)})
+    return pd.DataFrame(rows)
+
+
+def summarize_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Mean, min and max test errors over seeds for every (width, temperature)."""
+    return (sweep.groupby(["width", "temperature"])["test_errors"].agg(["mean", "min", "max", "count"])
+            .reset_index())
+
+
+def sweep_claims(sweep: pd.DataFrame) -> dict[str, Any]:
+    """Check the paper's two §3 claims on a sweep table, as numbers the notebook prints.
+
+    * ≥ 300 units: "all temperatures above 8 gave fairly similar results" → spread (max − min of the seed-mean
+      errors) over T > 8 (T ≥ 8 when the grid has nothing above 8), next to the spread over all T;
+    * 30 units: "temperatures in the range 2.5 to 4 worked significantly better than higher or lower" → the best
+      T, and the mean errors inside 2.5–4 vs outside.
+    """
+    s = summarize_sweep(sweep)
+    out: dict[str, Any] = {}
+    for width, grp in s.groupby("width"):
+        grp = grp.sort_values("temperature")
+        best = grp.loc[grp["mean"].idxmin()]
+        high = grp[grp["temperature"] > 8]
+        if len(high) < 2:
+            high = grp[grp["temperature"] >= 8]
+        n_high = len(high)
+        inside = grp[(grp["temperature"] >= 2.5) & (grp["temperature"] <= 4)]
+        outside = grp[(grp["temperature"] < 2.5) | (grp["temperature"] > 4)]
+        out[int(width)] = {
+            "best_temperature": float(best["temperature"]), "best_mean_errors": float(best["mean"]),
+            "high_t_spread": float(high["mean"].max() - high["mean"].min()) if n_high >= 2 else float("nan"),
+            "n_high_temperatures": n_high,
+            "all_t_spread": float(grp["mean"].max() - grp["mean"].min()),
+            "mean_errors_2.5_to_4": float(inside["mean"].mean()) if len(inside) else float("nan"),
+            "mean_errors_outside": float(outside["mean"].mean()) if len(outside) else float("nan"),
+        }
+    return out
+
+
+def teacher_logits_on(teacher: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The teacher's logits (eval mode: no dropout, no jitter) on the transfer set, on the CPU as float32."""
+    return predict_logits(teacher, x).float().cpu()
+
+
+def load_or_train_teacher(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor, *, seed: int = 0,
+                          root: str | None = None, device: str | torch.device = "auto",
+                          progress: bool = True) -> tuple[MLP, dict[str, Any]]:
+    """The teacher of the newest complete notebook-03 run with this profile, seed and teacher spec, else train one.
+
+    Returns (teacher in eval mode on ``device``, info) where info says where it came from (``source`` is
+    ``"run store"`` with ``run_id``, or ``"trained"`` with ``wall_time_s``).
+    """
+    import json
+
+    from kdlab.runs import list_runs
+    from kdlab.train import resolve_device
+
+    dev = resolve_device(device)
+    spec = profile.teacher_spec()
+    for info in list_runs(root, TEACHER_NOTEBOOK, include_staging=False):
+        if not info.ok or info.profile != profile.name or info.params.get("SEED", 0) != seed:
+            continue
+        arts = info.artifacts
+        if "teacher" not in arts or "teacher_spec" not in arts:
+            continue
+        try:
+            if json.loads(arts["teacher_spec"].read_text()) != spec:
+                continue
+            model = make_teacher(profile)
+            model.load_state_dict(torch.load(arts["teacher"], map_location="cpu", weights_only=True))
+        except (OSError, ValueError, RuntimeError, KeyError):
+            continue  # a damaged or incompatible artifact: try the next run, else train
+        model.to(dev).eval()
+        return model, {"source": "run store", "run_id": info.run_id, "path": str(info.path)}
+    model, seconds = train_teacher(profile, x, y, seed=seed, device=dev, progress=progress)
+    return model, {"source": "trained", "wall_time_s": round(seconds, 1)}

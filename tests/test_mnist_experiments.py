@@ -1,0 +1,165 @@
+"""§3 recipes and profiles (kdlab.mnist_experiments, notebook 03): small synthetic checks, no MNIST needed."""
+
+from dataclasses import FrozenInstanceError, replace
+
+import pandas as pd
+import pytest
+import torch
+
+from kdlab.losses import distillation_loss
+from kdlab.mnist_experiments import (
+    PAPER_TEMPERATURES,
+    PROFILES,
+    get_profile,
+    load_or_train_teacher,
+    make_teacher,
+    per_member_distillation_loss,
+    run_sweep,
+    summarize_sweep,
+    sweep_claims,
+    train_distilled,
+    training_subset,
+)
+from kdlab.models import MLP, BatchedMLP
+from kdlab.runs import start_run
+from kdlab.train import TrainConfig, fit
+
+
+def test_profiles_follow_the_paper_architectures():
+    assert set(PROFILES) == {"quick", "full", "paper"}
+    for p in PROFILES.values():
+        assert p.teacher_hidden == (1200, 1200) and p.student_hidden == (800, 800)
+        assert p.teacher.jitter == 2 and p.teacher_max_norm and p.teacher_dropout_hidden > 0
+        assert p.baseline.jitter == 0 and p.distilled.jitter == 0 and p.sweep.jitter == 0
+        assert p.distilled.temperature == 20.0
+        assert 0 < p.distilled.hard_weight < 1  # "a considerably lower weight" on the hard term
+        assert set(p.sweep_widths) == {800, 300, 30}
+        assert set(p.sweep_temperatures) <= set(PAPER_TEMPERATURES)
+    for name in ("full", "paper"):
+        assert PROFILES[name].train_size is None
+        assert PROFILES[name].sweep_temperatures == PAPER_TEMPERATURES
+        assert len(PROFILES[name].sweep_seeds) >= 2
+    assert PROFILES["quick"].train_size < 60_000
+    assert PROFILES["quick"].teacher.epochs < PROFILES["full"].teacher.epochs < PROFILES["paper"].teacher.epochs
+    with pytest.raises(FrozenInstanceError):
+        PROFILES["quick"].train_size = 1
+    with pytest.raises(ValueError, match="valid profiles"):
+        get_profile("huge")
+
+
+def test_teacher_is_784_1200_1200_10_with_dropout_and_max_norm():
+    t = make_teacher(PROFILES["quick"])
+    assert t.widths == (784, 1200, 1200, 10)
+    assert sum(p.numel() for p in t.parameters()) == 784 * 1200 + 1200 + 1200 * 1200 + 1200 + 1200 * 10 + 10
+    assert t.dropout_input > 0 and t.dropout_hidden > 0 and t.max_norm == 3.5
+
+
+def test_training_subset_is_seeded_sorted_and_unique():
+    a = training_subset(1000, 100, seed=0)
+    assert len(a) == 100 and len(set(a.tolist())) == 100
+    assert torch.equal(a, a.sort().values)
+    assert torch.equal(a, training_subset(1000, 100, seed=0))
+    assert not torch.equal(a, training_subset(1000, 100, seed=1))
+    assert torch.equal(training_subset(50, None), torch.arange(50))
+
+
+def test_per_member_loss_gives_each_member_its_own_temperature():
+    g = torch.Generator().manual_seed(0)
+    temps = (1.0, 4.0, 20.0)
+    z = torch.randn(3, 16, 10, generator=g, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(16, 10, generator=g, dtype=torch.float64) * 5
+    y = torch.randint(0, 10, (16,), generator=g)
+    loss = per_member_distillation_loss(temps, 0.3)(z, y, v)
+    loss.backward()
+    for m, T in enumerate(temps):
+        zm = z[m].detach().clone().requires_grad_(True)
+        distillation_loss(zm, y, v, T, 0.3).backward()
+        torch.testing.assert_close(z.grad[m], zm.grad, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="temperatures"):
+        per_member_distillation_loss((1.0,), 0.0)(z, y, v)
+
+
+def test_batched_sweep_member_trains_exactly_like_a_single_net_at_its_temperature():
+    # the sweep's shortcut (one BatchedMLP, a temperature per member) must equal training each student alone
+    torch.manual_seed(0)
+    x = torch.rand(96, 20)
+    teacher = torch.randn(96, 10) * 4
+    y = teacher.argmax(1)
+    singles = [MLP(20, (8, 8), 10) for _ in range(2)]
+    batched = BatchedMLP.from_mlps(singles)
+    cfg = TrainConfig(epochs=2, batch_size=32, lr=0.05, hard_weight=0.1, progress=False, seed=5)
+    temps = (2.0, 10.0)
+    fit(batched, x, y, config=cfg, teacher_logits=teacher, loss_fn=per_member_distillation_loss(temps, 0.1), device="cpu")
+    for m, T in enumerate(temps):
+        fit(singles[m], x, y, config=replace(cfg, temperature=T), teacher_logits=teacher, device="cpu")
+        for a, b in zip(batched.member(m).parameters(), singles[m].parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def _tiny_profile(**kw):
+    quick = PROFILES["quick"]
+    small = TrainConfig(epochs=1, batch_size=32, lr=0.05, progress=False)
+    return replace(quick, train_size=None, teacher_hidden=(8, 8), student_hidden=(6, 6),
+                   teacher=replace(small, jitter=2), baseline=small,
+                   distilled=replace(small, temperature=20.0, hard_weight=0.1),
+                   sweep=replace(small, hard_weight=0.1), sweep_widths=(5, 3), sweep_temperatures=(1.0, 4.0),
+                   sweep_seeds=(0, 1), **kw)
+
+
+def _images(n=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 784, generator=g), torch.randint(0, 10, (n,), generator=g)
+
+
+def test_run_sweep_table_has_one_row_per_width_temperature_seed():
+    prof = _tiny_profile()
+    x, y = _images()
+    teacher = torch.randn(64, 10)
+    sweep = run_sweep(prof, x, y, teacher, x[:32], y[:32], device="cpu", progress=False)
+    assert len(sweep) == 2 * 2 * 2
+    assert {"width", "temperature", "seed", "test_errors", "hard_weight"} <= set(sweep.columns)
+    assert set(sweep.width) == {5, 3} and set(sweep.temperature) == {1.0, 4.0} and set(sweep.seed) == {0, 1}
+    assert sweep.test_errors.between(0, 32).all() and (sweep.hard_weight == 0.1).all()
+    assert len(summarize_sweep(sweep)) == 4
+
+
+def test_sweep_claims_reads_best_temperature_and_spreads():
+    rows = []
+    for T, e800, e30 in [(1, 120, 300), (2.5, 100, 200), (4, 95, 210), (8, 90, 260), (10, 91, 270), (20, 92, 280)]:
+        rows += [{"width": 800, "temperature": T, "seed": 0, "test_errors": e800},
+                 {"width": 30, "temperature": T, "seed": 0, "test_errors": e30}]
+    claims = sweep_claims(pd.DataFrame(rows))
+    assert claims[800]["best_temperature"] == 8 and claims[800]["high_t_spread"] == 1  # T ∈ {10, 20}
+    assert claims[800]["all_t_spread"] == 30
+    assert claims[30]["best_temperature"] == 2.5
+    assert claims[30]["mean_errors_2.5_to_4"] == 205 and claims[30]["mean_errors_outside"] == 277.5
+
+
+def test_distillation_refuses_a_jittered_transfer_set():
+    prof = _tiny_profile()
+    x, y = _images(16)
+    with pytest.raises(ValueError, match="un-jittered"):
+        train_distilled(prof, x, y, torch.randn(16, 10), config=replace(prof.distilled, jitter=2), progress=False)
+
+
+def test_load_or_train_teacher_reuses_only_a_matching_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("KDLAB_RUN_DIR", raising=False)
+    prof = _tiny_profile()
+    x, y = _images()
+    saved = make_teacher(prof)
+    run = start_run("03_mnist_distillation", {"PROFILE": prof.name, "SEED": 0}, root=tmp_path)
+    run.save_model("teacher", saved)
+    run.save_json("teacher_spec", prof.teacher_spec())
+    run.finish()
+
+    monkeypatch.setenv("KDLAB_RUNS", str(tmp_path))
+    loaded, info = load_or_train_teacher(prof, x, y, device="cpu", progress=False)
+    assert info["source"] == "run store" and info["run_id"] == run.dir.name
+    for a, b in zip(loaded.parameters(), saved.parameters()):
+        assert torch.equal(a, b)
+    # another seed, or another teacher recipe, is not reused: a fresh teacher is trained
+    _, info = load_or_train_teacher(prof, x, y, seed=1, device="cpu", progress=False)
+    assert info["source"] == "trained"
+    other = replace(prof, teacher=replace(prof.teacher, epochs=2))
+    _, info = load_or_train_teacher(other, x, y, device="cpu", progress=False)
+    assert info["source"] == "trained"
