@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -152,8 +153,10 @@ def label(run: store.RunInfo) -> str:
 
 def source(run: store.RunInfo) -> str:
     """The provenance line shown under every number: which run and profile it came from."""
-    return (f"Source: run `{run.notebook}/{run.run_id}` · profile **{run.profile}** · device {device(run)} · "
-            f"{run_date(run)} UTC")
+    return (
+        f"Source: run `{run.notebook}/{run.run_id}` · profile **{run.profile}** · device {device(run)} · "
+        f"{run_date(run)} UTC"
+    )
 
 
 def caption_sources(runs: Iterable[store.RunInfo]) -> None:
@@ -198,7 +201,9 @@ def headline(run: store.RunInfo, n: int = 4) -> str:
 def _path(run: store.RunInfo, name: str) -> Path:
     path = run.path / "artifacts" / name
     if not path.is_file():
-        raise ArtifactError(f"run {run.notebook}/{run.run_id} has no {name} (re-run: `{run_command(notebook_key(run))}`)")
+        raise ArtifactError(
+            f"run {run.notebook}/{run.run_id} has no {name} (re-run: `{run_command(notebook_key(run))}`)"
+        )
     return path
 
 
@@ -228,7 +233,9 @@ def table(run: store.RunInfo, name: str, required: Iterable[str] | None = None) 
     try:
         frame = _read_csv(str(path), path.stat().st_mtime)
     except Exception as e:  # pandas raises many kinds for a bad file
-        raise ArtifactError(f"run {run.notebook}/{run.run_id}: {name} is not a readable CSV ({type(e).__name__})") from e
+        raise ArtifactError(
+            f"run {run.notebook}/{run.run_id}: {name} is not a readable CSV ({type(e).__name__})"
+        ) from e
     lacking = [c for c in _required(run, name, required) if c not in frame.columns]
     if lacking:
         raise ArtifactError(f"run {run.notebook}/{run.run_id}: {name} lacks column(s) {', '.join(lacking)}")
@@ -241,7 +248,9 @@ def arrays(run: store.RunInfo, name: str, required: Iterable[str] | None = None)
     try:
         out = _read_npz(str(path), path.stat().st_mtime)
     except Exception as e:
-        raise ArtifactError(f"run {run.notebook}/{run.run_id}: {name} is not a readable npz ({type(e).__name__})") from e
+        raise ArtifactError(
+            f"run {run.notebook}/{run.run_id}: {name} is not a readable npz ({type(e).__name__})"
+        ) from e
     lacking = [k for k in _required(run, name, required) if k not in out]
     if lacking:
         raise ArtifactError(f"run {run.notebook}/{run.run_id}: {name} lacks array(s) {', '.join(lacking)}")
@@ -280,6 +289,15 @@ def entropy_bits(p: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------------- page helpers
 
+_MPL_LOCK = threading.Lock()  # Streamlit runs each browser session in its own thread; matplotlib (mathtext) is not
+# thread-safe, so two sessions drawing at once can fail with a pyparsing ValueError. Draw one figure at a time.
+
+
+def pyplot(make: Callable[[], Any], where: Any = None) -> None:
+    """Build a figure with ``make()`` and show it with ``st.pyplot`` (or ``where.pyplot``), both under one lock."""
+    with _MPL_LOCK:
+        (where or st).pyplot(make(), clear_figure=True)
+
 
 def guard(body: Callable[[], None]) -> None:
     """Run a page body; an unexpected exception becomes one ``st.error`` line (traceback to the server log only)."""
@@ -288,8 +306,10 @@ def guard(body: Callable[[], None]) -> None:
     except Exception as e:  # Streamlit's rerun/stop signals derive from BaseException and pass through
         log.exception("dashboard page failed")
         first = (str(e).strip().splitlines() or [""])[0][:200]
-        st.error(f"This page could not be drawn ({type(e).__name__}: {first}). "
-                 "The Runs page lists every run and what is wrong with it.")
+        st.error(
+            f"This page could not be drawn ({type(e).__name__}: {first}). "
+            "The Runs page lists every run and what is wrong with it."
+        )
 
 
 def no_data(nbs: Iterable[str], artifact: str, root: Path | None = None) -> None:
@@ -307,8 +327,10 @@ def skipped_note(nbs: Iterable[str], runs: list[store.RunInfo] | None = None) ->
     nbs = tuple(nbs)
     bad = [r for r in runs if notebook_key(r) in nbs and not r.ok]
     if bad:
-        st.caption(f"{len(bad)} run(s) of these notebooks skipped here (not complete: "
-                   f"{', '.join(sorted({r.status for r in bad}))}); the Runs page says why.")
+        st.caption(
+            f"{len(bad)} run(s) of these notebooks skipped here (not complete: "
+            f"{', '.join(sorted({r.status for r in bad}))}); the Runs page says why."
+        )
 
 
 def pick_runs(runs: list[store.RunInfo], key: str, text: str, default_n: int = 3) -> list[store.RunInfo]:

@@ -24,8 +24,14 @@ if str(ROOT) not in sys.path:
 
 from kdlab.runs import SCHEMA_VERSION, write_json_atomic  # noqa: E402
 
-NOTEBOOKS = {"01": "01_softmax_temperature", "02": "02_logit_matching_limit", "03": "03_mnist_distillation",
-             "04": "04_missing_class_bias", "05": "05_speech_frames", "06": "06_specialists"}
+NOTEBOOKS = {
+    "01": "01_softmax_temperature",
+    "02": "02_logit_matching_limit",
+    "03": "03_mnist_distillation",
+    "04": "04_missing_class_bias",
+    "05": "05_speech_frames",
+    "06": "06_specialists",
+}
 # Run ids of the good runs (newest first within a notebook, the way list_runs sorts them).
 GOOD = {
     "01": "20261101-090000-f01aaa",
@@ -57,8 +63,17 @@ def _digit_images(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     for i, d in enumerate(digits):
         fig = Figure(figsize=(0.28, 0.28), dpi=100, facecolor="black")
         canvas = FigureCanvasAgg(fig)
-        fig.text(0.5 + rng.uniform(-0.05, 0.05), 0.45 + rng.uniform(-0.05, 0.05), str(int(d)), color="white",
-                 ha="center", va="center", fontsize=19, fontweight="bold", rotation=rng.uniform(-12, 12))
+        fig.text(
+            0.5 + rng.uniform(-0.05, 0.05),
+            0.45 + rng.uniform(-0.05, 0.05),
+            str(int(d)),
+            color="white",
+            ha="center",
+            va="center",
+            fontsize=19,
+            fontweight="bold",
+            rotation=rng.uniform(-12, 12),
+        )
         canvas.draw()
         out[i] = np.asarray(canvas.buffer_rgba())[:28, :28, 0]
     return out
@@ -72,20 +87,39 @@ def _logits(labels: np.ndarray, rng: np.random.Generator, margin: float) -> np.n
     return z.astype(np.float32)
 
 
-def write_run(root: Path, notebook: str, run_id: str, params: dict[str, Any] | None = None,
-              metrics: dict[str, Any] | None = None, env: dict[str, Any] | None = None,
-              artifacts: dict[str, Any] | None = None, marker: str | None = "COMPLETE", message: str = "",
-              schema_version: int = SCHEMA_VERSION, staging: bool = False) -> Path:
+def write_run(
+    root: Path,
+    notebook: str,
+    run_id: str,
+    params: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    env: dict[str, Any] | None = None,
+    artifacts: dict[str, Any] | None = None,
+    marker: str | None = "COMPLETE",
+    message: str = "",
+    schema_version: int = SCHEMA_VERSION,
+    staging: bool = False,
+) -> Path:
     """One run folder in the store's layout; artifacts by file name (DataFrame → csv, dict of arrays → npz, else json)."""
     folder = root / notebook / (".staging" if staging else "") / run_id
     (folder / "artifacts").mkdir(parents=True, exist_ok=True)
     params = {"PROFILE": "quick", "SEED": 0, "DEVICE": "auto", "FIXTURE": True, **(params or {})}
-    write_json_atomic(folder / "params.json", {"schema_version": schema_version, "notebook": notebook,
-                                               "params": params})
+    write_json_atomic(
+        folder / "params.json", {"schema_version": schema_version, "notebook": notebook, "params": params}
+    )
     write_json_atomic(folder / "metrics.json", {"schema_version": schema_version, "metrics": metrics or {}})
-    env = {"python": "3.11.2", "device": "cpu", "torch": "2.13.0+cpu", "cuda_available": False, "cpu_count": 2,
-           "git_commit": "0000000fixture", "wall_time_s": 42.5, "peak_memory_mb": 512.0,
-           "schema_version": schema_version, **(env or {})}
+    env = {
+        "python": "3.11.2",
+        "device": "cpu",
+        "torch": "2.13.0+cpu",
+        "cuda_available": False,
+        "cpu_count": 2,
+        "git_commit": "0000000fixture",
+        "wall_time_s": 42.5,
+        "peak_memory_mb": 512.0,
+        "schema_version": schema_version,
+        **(env or {}),
+    }
     write_json_atomic(folder / "env.json", env)
     for name, obj in (artifacts or {}).items():
         path = folder / "artifacts" / name
@@ -102,8 +136,13 @@ def write_run(root: Path, notebook: str, run_id: str, params: dict[str, Any] | N
 
 def soft_targets(rng: np.random.Generator, n: int = 12, student: bool = False) -> dict[str, np.ndarray]:
     labels = np.array([3, 2, 7, 1, 0, 4, 9, 5, 6, 8, 3, 2][:n])
-    out = {"images": _digit_images(labels, rng), "labels": labels, "indices": rng.choice(10000, n, replace=False),
-           "teacher_logits": _logits(labels, rng, 14.0), "temperatures": np.array([1.0, 2.0, 5.0, 10.0, 20.0])}
+    out = {
+        "images": _digit_images(labels, rng),
+        "labels": labels,
+        "indices": rng.choice(10000, n, replace=False),
+        "teacher_logits": _logits(labels, rng, 14.0),
+        "temperatures": np.array([1.0, 2.0, 5.0, 10.0, 20.0]),
+    }
     if student:
         out["student_logits"] = (0.6 * out["teacher_logits"] + rng.normal(0, 0.8, (n, 10))).astype(np.float32)
     return out
@@ -119,8 +158,15 @@ def sweep_table(rng: np.random.Generator, offset: float = 0.0) -> pd.DataFrame:
                     base = 260 + 55 * (np.log(t) - np.log(3.0)) ** 2
                 else:
                     base = (95 if width == 300 else 78) + 30 * np.exp(-t / 3.0)
-                rows.append({"width": width, "temperature": t, "seed": seed, "hard_weight": 0.0,
-                             "test_errors": int(base + offset + rng.integers(-4, 5))})
+                rows.append(
+                    {
+                        "width": width,
+                        "temperature": t,
+                        "seed": seed,
+                        "hard_weight": 0.0,
+                        "test_errors": int(base + offset + rng.integers(-4, 5)),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -128,29 +174,54 @@ def good_artifacts(nb: str, rng: np.random.Generator, offset: float = 0.0) -> di
     """Every contract artifact of notebook ``nb`` ('01'..'06')."""
     if nb == "01":
         temps = np.array([1, 2, 3, 5, 8, 10, 20, 50], dtype=float)
-        return {"soft_targets.npz": soft_targets(rng),
-                "entropy_vs_t.csv": pd.DataFrame({"temperature": temps,
-                                                  "mean_entropy_bits": np.round(3.32 * (1 - np.exp(-temps / 6)), 3)})}
+        return {
+            "soft_targets.npz": soft_targets(rng),
+            "entropy_vs_t.csv": pd.DataFrame(
+                {"temperature": temps, "mean_entropy_bits": np.round(3.32 * (1 - np.exp(-temps / 6)), 3)}
+            ),
+        }
     if nb == "02":
         temps = np.array([1, 2, 5, 10, 20, 50], dtype=float)
-        return {"gradient_error.csv": pd.DataFrame({"temperature": temps, "zero_mean": True,
-                                                    "rel_error_eq3": 1e-7, "rel_error_logit_matching": 1 / temps**2}),
-                "convergence.csv": pd.DataFrame({"temperature": ["1", "5", "20", "logit_matching"],
-                                                 "test_errors": [120, 95, 90, 92],
-                                                 "agreement_with_logit_matching": [0.97, 0.985, 0.99, 1.0],
-                                                 "logit_corr": [0.9, 0.96, 0.99, 1.0]})}
+        return {
+            "gradient_error.csv": pd.DataFrame(
+                {
+                    "temperature": temps,
+                    "zero_mean": True,
+                    "rel_error_eq3": 1e-7,
+                    "rel_error_logit_matching": 1 / temps**2,
+                }
+            ),
+            "convergence.csv": pd.DataFrame(
+                {
+                    "temperature": ["1", "5", "20", "logit_matching"],
+                    "test_errors": [120, 95, 90, 92],
+                    "agreement_with_logit_matching": [0.97, 0.985, 0.99, 1.0],
+                    "logit_corr": [0.9, 0.96, 0.99, 1.0],
+                }
+            ),
+        }
     if nb == "03":
         labels = rng.integers(0, 10, 10000)
         logits = {m: _logits(labels, rng, s) for m, s in (("teacher", 12.0), ("baseline", 9.0), ("distilled", 11.0))}
         return {
-            "results.csv": pd.DataFrame({"model": ["teacher", "baseline", "distilled"],
-                                         "test_errors": [int(70 + offset), int(150 + offset), int(80 + offset)],
-                                         "paper_errors": [67, 146, 74], "wall_time_s": [120.0, 60.0, 65.0]}),
+            "results.csv": pd.DataFrame(
+                {
+                    "model": ["teacher", "baseline", "distilled"],
+                    "test_errors": [int(70 + offset), int(150 + offset), int(80 + offset)],
+                    "paper_errors": [67, 146, 74],
+                    "wall_time_s": [120.0, 60.0, 65.0],
+                }
+            ),
             "sweep.csv": sweep_table(rng, offset),
             "soft_targets.npz": soft_targets(rng, student=True),
             "test_logits.npz": {**logits, "labels": labels},
-            "per_class_errors.csv": pd.DataFrame([{"model": m, "class": c, "errors": int(rng.integers(2, 20))}
-                                                  for m in ("teacher", "baseline", "distilled") for c in range(10)]),
+            "per_class_errors.csv": pd.DataFrame(
+                [
+                    {"model": m, "class": c, "errors": int(rng.integers(2, 20))}
+                    for m in ("teacher", "baseline", "distilled")
+                    for c in range(10)
+                ]
+            ),
         }
     if nb == "04":
         shifts = np.round(np.arange(0, 6.01, 0.5), 2)
@@ -161,31 +232,52 @@ def good_artifacts(nb: str, rng: np.random.Generator, offset: float = 0.0) -> di
         before[3, 5] = 120
         after = np.diag(np.full(10, 990)).astype(int)
         after[3, 5] = 12
-        return {"bias_scan_omit3.csv": pd.DataFrame({"shift": shifts, "total_errors": total, "errors_on_3": on3}),
-                "bias_scan_only78.csv": pd.DataFrame({"shift": lows,
-                                                      "error_rate": np.round(13 + 34 * ((lows + 8) / 8) ** 2, 2)}),
-                "confusion.npz": {"before": before, "after": after}}
+        return {
+            "bias_scan_omit3.csv": pd.DataFrame({"shift": shifts, "total_errors": total, "errors_on_3": on3}),
+            "bias_scan_only78.csv": pd.DataFrame(
+                {"shift": lows, "error_rate": np.round(13 + 34 * ((lows + 8) / 8) ** 2, 2)}
+            ),
+            "confusion.npz": {"before": before, "after": after},
+        }
     if nb == "05":
-        curves = [{"setting": s, "epoch": e, "train_acc": round(a + 0.02 * e, 4),
-                   "test_acc": round(b + (0.01 * e if s != "hard_3pct" else 0.03 * e - 0.006 * e * e), 4)}
-                  for s, a, b in (("hard_100pct", 0.5, 0.45), ("hard_3pct", 0.55, 0.30), ("soft_3pct", 0.52, 0.42))
-                  for e in range(1, 11)]
+        curves = [
+            {
+                "setting": s,
+                "epoch": e,
+                "train_acc": round(a + 0.02 * e, 4),
+                "test_acc": round(b + (0.01 * e if s != "hard_3pct" else 0.03 * e - 0.006 * e * e), 4),
+            }
+            for s, a, b in (("hard_100pct", 0.5, 0.45), ("hard_3pct", 0.55, 0.30), ("soft_3pct", 0.52, 0.42))
+            for e in range(1, 11)
+        ]
         phones = np.array(["sil", "aa", "iy", "s", "t", "n", "m", "ah"])
         labels = rng.integers(0, len(phones), 300)
         teacher = np.exp(_logits(labels, rng, 4.0)[:, : len(phones)])
         distilled = np.exp(_logits(labels, rng, 3.5)[:, : len(phones)])
-        return {"table1.csv": pd.DataFrame({"model": ["baseline", "10x ensemble", "distilled single model"],
-                                            "frame_acc_seen": [0.589, 0.611, 0.608],
-                                            "frame_acc_unseen": [0.52, 0.55, 0.545],
-                                            "phone_error_rate": [0.31, 0.29, 0.295]}),
-                "table5.csv": pd.DataFrame({"system": ["baseline (100% of training set)", "baseline (3%)",
-                                                       "soft targets (3%)"],
-                                            "train_frame_acc": [0.634, 0.673, 0.654],
-                                            "test_frame_acc": [0.589, 0.445, 0.570]}),
-                "curves.csv": pd.DataFrame(curves),
-                "posteriors.npz": {"teacher": (teacher / teacher.sum(1, keepdims=True)).astype(np.float32),
-                                   "distilled": (distilled / distilled.sum(1, keepdims=True)).astype(np.float32),
-                                   "labels": labels, "phones": phones}}
+        return {
+            "table1.csv": pd.DataFrame(
+                {
+                    "model": ["baseline", "10x ensemble", "distilled single model"],
+                    "frame_acc_seen": [0.589, 0.611, 0.608],
+                    "frame_acc_unseen": [0.52, 0.55, 0.545],
+                    "phone_error_rate": [0.31, 0.29, 0.295],
+                }
+            ),
+            "table5.csv": pd.DataFrame(
+                {
+                    "system": ["baseline (100% of training set)", "baseline (3%)", "soft targets (3%)"],
+                    "train_frame_acc": [0.634, 0.673, 0.654],
+                    "test_frame_acc": [0.589, 0.445, 0.570],
+                }
+            ),
+            "curves.csv": pd.DataFrame(curves),
+            "posteriors.npz": {
+                "teacher": (teacher / teacher.sum(1, keepdims=True)).astype(np.float32),
+                "distilled": (distilled / distilled.sum(1, keepdims=True)).astype(np.float32),
+                "labels": labels,
+                "phones": phones,
+            },
+        }
     if nb == "06":
         n_classes = 20
         clusters = [[0, 5, 10, 15, 19], [1, 6, 11, 16], [2, 7, 12, 17], [3, 8, 13, 18], [4, 9, 14]]
@@ -196,14 +288,26 @@ def good_artifacts(nb: str, rng: np.random.Generator, offset: float = 0.0) -> di
         cov = (cov + cov.T) / 2
         pairs = np.array([(c // 10, c % 10) for c in range(n_classes)])
         imgs = np.concatenate([_digit_images(pairs[:, 0], rng), _digit_images(pairs[:, 1], rng)], axis=2)
-        return {"clusters.json": {"clusters": clusters, "method": "covariance"},
-                "covariance.npz": {"cov": cov.astype(np.float32), "order": order},
-                "class_images.npz": {"images": imgs},
-                "table3.csv": pd.DataFrame({"system": ["baseline", "+ 5 specialist models"],
-                                            "test_accuracy": [0.810, 0.826], "conditional_accuracy": [0.702, 0.731]}),
-                "table4.csv": pd.DataFrame({"n_specialists": [0, 1, 2], "n_test_examples": [4000, 3500, 2500],
-                                            "n_changed_correct": [0, 41, 52],
-                                            "relative_improvement": [0.0, 0.014, 0.027]})}
+        return {
+            "clusters.json": {"clusters": clusters, "method": "covariance"},
+            "covariance.npz": {"cov": cov.astype(np.float32), "order": order},
+            "class_images.npz": {"images": imgs},
+            "table3.csv": pd.DataFrame(
+                {
+                    "system": ["baseline", "+ 5 specialist models"],
+                    "test_accuracy": [0.810, 0.826],
+                    "conditional_accuracy": [0.702, 0.731],
+                }
+            ),
+            "table4.csv": pd.DataFrame(
+                {
+                    "n_specialists": [0, 1, 2],
+                    "n_test_examples": [4000, 3500, 2500],
+                    "n_changed_correct": [0, 41, 52],
+                    "relative_improvement": [0.0, 0.014, 0.027],
+                }
+            ),
+        }
     raise ValueError(nb)
 
 
@@ -236,29 +340,37 @@ def build_store(root: str | Path) -> dict[str, Path]:
         nb = name[:2]
         profile = "full" if name.endswith("full") else "quick"
         offset = -4.0 if profile == "full" else 0.0
-        out[name] = write_run(root, NOTEBOOKS[nb], run_id, params={"PROFILE": profile, **NB_PARAMS[nb],
-                                                                   **({"EPOCHS": 30} if profile == "full" else {})},
-                              metrics=METRICS[nb], artifacts=good_artifacts(nb, rng, offset),
-                              env={"wall_time_s": 900.0 if profile == "full" else 42.5})
+        out[name] = write_run(
+            root,
+            NOTEBOOKS[nb],
+            run_id,
+            params={"PROFILE": profile, **NB_PARAMS[nb], **({"EPOCHS": 30} if profile == "full" else {})},
+            metrics=METRICS[nb],
+            artifacts=good_artifacts(nb, rng, offset),
+            env={"wall_time_s": 900.0 if profile == "full" else 42.5},
+        )
     nb_dir, run_id = BROKEN["empty"]
     (root / nb_dir / run_id).mkdir(parents=True)
     out["empty"] = root / nb_dir / run_id
     nb_dir, run_id = BROKEN["half_written"]
-    out["half_written"] = write_run(root, nb_dir, run_id, marker=None,
-                                    artifacts={"entropy_vs_t.csv": good_artifacts("01", rng)["entropy_vs_t.csv"]})
+    out["half_written"] = write_run(
+        root, nb_dir, run_id, marker=None, artifacts={"entropy_vs_t.csv": good_artifacts("01", rng)["entropy_vs_t.csv"]}
+    )
     nb_dir, run_id = BROKEN["malformed_json"]
     out["malformed_json"] = write_run(root, nb_dir, run_id, artifacts={})
     (out["malformed_json"] / "params.json").write_text('{"schema_version": 1, "params": {"PROFILE": "quick",')
     nb_dir, run_id = BROKEN["missing_artifact"]
     arts = good_artifacts("03", rng)
     del arts["sweep.csv"], arts["soft_targets.npz"]
-    out["missing_artifact"] = write_run(root, nb_dir, run_id, params=NB_PARAMS["03"], metrics=METRICS["03"],
-                                        artifacts=arts)
+    out["missing_artifact"] = write_run(
+        root, nb_dir, run_id, params=NB_PARAMS["03"], metrics=METRICS["03"], artifacts=arts
+    )
     nb_dir, run_id = BROKEN["unknown_schema"]
     out["unknown_schema"] = write_run(root, nb_dir, run_id, schema_version=99, artifacts=good_artifacts("06", rng))
     nb_dir, run_id = BROKEN["failed"]
-    out["failed"] = write_run(root, nb_dir, run_id, marker="FAILED",
-                              message=f"Traceback (most recent call last):\n  ...\n{FAILED_REASON}")
+    out["failed"] = write_run(
+        root, nb_dir, run_id, marker="FAILED", message=f"Traceback (most recent call last):\n  ...\n{FAILED_REASON}"
+    )
     nb_dir, run_id = BROKEN["staging"]
     out["staging"] = write_run(root, nb_dir, run_id, marker=None, staging=True)
     return out

@@ -29,9 +29,10 @@ def open_app(monkeypatch, root: Path, page: str | None = None):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("KDLAB_RUNS", str(root))
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = AppTest.from_file(APP, default_timeout=30)
     if page and page != PAGES[0]:
-        at.switch_page(page).run()
+        at.switch_page(page)  # before the first run: the app runs once, straight on that page
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -52,7 +53,9 @@ def test_runs_page_lists_every_run_with_its_status_and_reason(monkeypatch, store
     reason = dict(zip(table["run"], table["reason"], strict=True))
     assert status[GOOD["03_full"]] == "complete"
     assert status[BROKEN["failed"][1]] == "failed" and FAILED_REASON in reason[BROKEN["failed"][1]]
-    assert status[BROKEN["half_written"][1]] == "incomplete" and "no COMPLETE marker" in reason[BROKEN["half_written"][1]]
+    assert (
+        status[BROKEN["half_written"][1]] == "incomplete" and "no COMPLETE marker" in reason[BROKEN["half_written"][1]]
+    )
     assert status[BROKEN["staging"][1]] == "incomplete" and "still running" in reason[BROKEN["staging"][1]]
     assert status[BROKEN["empty"][1]] == "invalid" and reason[BROKEN["empty"][1]] == "empty run folder"
     assert "params.json is not valid JSON" in reason[BROKEN["malformed_json"][1]]
@@ -60,8 +63,14 @@ def test_runs_page_lists_every_run_with_its_status_and_reason(monkeypatch, store
     assert status[BROKEN["missing_artifact"][1]] == "complete (missing sweep.csv, soft_targets.npz)"
     # the same reasons as one-line messages below the table
     messages = texts(at.error) + texts(at.warning)
-    for needle in (FAILED_REASON, "empty run folder", "unknown schema version 99", "not valid JSON",
-                   "no COMPLETE marker", "missing sweep.csv"):
+    for needle in (
+        FAILED_REASON,
+        "empty run folder",
+        "unknown schema version 99",
+        "not valid JSON",
+        "no COMPLETE marker",
+        "missing sweep.csv",
+    ):
         assert needle in messages
     quick = table.loc[table["run"] == GOOD["03_quick"]].iloc[0]
     assert quick["device"] == "cpu" and quick["wall time (s)"] == 42.5 and quick["profile"] == "quick"
@@ -175,10 +184,15 @@ def test_specialists_page(monkeypatch, store):
 # ----------------------------------------------------------------------------------------------- no data, bad data
 
 
-@pytest.mark.parametrize("page,notebook", [("views/soft_targets.py", "01_softmax_temperature"),
-                                           ("views/sweeps.py", "03_mnist_distillation"),
-                                           ("views/speech.py", "05_speech_frames"),
-                                           ("views/specialists.py", "06_specialists")])
+@pytest.mark.parametrize(
+    "page,notebook",
+    [
+        ("views/soft_targets.py", "01_softmax_temperature"),
+        ("views/sweeps.py", "03_mnist_distillation"),
+        ("views/speech.py", "05_speech_frames"),
+        ("views/specialists.py", "06_specialists"),
+    ],
+)
 def test_empty_store_says_which_notebook_to_run(monkeypatch, tmp_path, page, notebook):
     at = open_app(monkeypatch, tmp_path / "nothing-here", page)
     assert f"kdlab run notebooks/{notebook}.ipynb --profile quick" in texts(at.info)
@@ -210,7 +224,8 @@ def test_malformed_artifacts_inside_complete_runs(monkeypatch, tmp_path):
     arts["results.csv"] = pd.DataFrame({"model": ["teacher"]})
     write_run(tmp_path, "03_mnist_distillation", "20261201-000000-badart", artifacts=arts)
     (tmp_path / "03_mnist_distillation" / "20261201-000000-badart" / "artifacts" / "soft_targets.npz").write_bytes(
-        b"not a zip file")
+        b"not a zip file"
+    )
     arts6 = good_artifacts("06", rng)
     arts6["clusters.json"] = {"groups": []}
     write_run(tmp_path, "06_specialists", "20261201-000000-bad06a", artifacts=arts6)

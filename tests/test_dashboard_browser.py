@@ -8,7 +8,6 @@ own browser download is not reachable everywhere. Skipped, with the reason, only
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,7 +17,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from fixtures_runs import BROKEN, FAILED_REASON, build_store
 
 pytestmark = pytest.mark.browser
@@ -26,8 +24,15 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
 SHOTS = REPO / "tests" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 READY = """() => !document.querySelector('[data-stale=true]')
   && !document.querySelector('[data-testid=stStatusWidget]')
   && !document.querySelector('[data-testid=stSkeleton]')
@@ -70,8 +75,9 @@ def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     env = {**os.environ, "HOME": str(home), "MPLCONFIGDIR": str(home), "KDLAB_RUNS": "/nonexistent-flag-wins"}
     log = open(home / "streamlit.log", "w")
-    proc = subprocess.Popen(command(store, port), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # own process group: teardown kills streamlit and only it
+    proc = subprocess.Popen(
+        command(store, port), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )  # own process group: teardown kills streamlit and only it
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while True:
@@ -132,14 +138,25 @@ def expect_texts(page, *texts: str) -> None:
 
 def no_traceback(page) -> None:
     assert page.locator("[data-testid=stException]").count() == 0
-    assert "Traceback" not in body(page)
+    text = body(page)
+    assert "Traceback" not in text and "Page not found" not in text
 
 
 def test_runs_page(page, server):
-    open_page(page, server, "runs", "Runs")
-    expect_texts(page, "run folders shown", FAILED_REASON, "unknown schema version 99",
-                 "params.json is not valid JSON", "empty run folder", "no COMPLETE marker", "missing sweep.csv",
-                 BROKEN["missing_artifact"][1], "TEST FIXTURE", "Compare two runs")
+    open_page(page, server, "", "Runs")  # the default page lives at the root URL
+    expect_texts(
+        page,
+        "run folders shown",
+        FAILED_REASON,
+        "unknown schema version 99",
+        "params.json is not valid JSON",
+        "empty run folder",
+        "no COMPLETE marker",
+        "missing sweep.csv",
+        BROKEN["missing_artifact"][1],
+        "TEST FIXTURE",
+        "Compare two runs",
+    )
     page.screenshot(path=str(SHOTS / "runs.png"))
     assert "14 of 14 run folders shown" in body(page)
     no_traceback(page)

@@ -19,17 +19,19 @@ def runs_table(runs) -> pd.DataFrame:
     rows = []
     for r in runs:
         wall = r.env.get("wall_time_s")
-        rows.append({
-            "run": r.run_id,
-            "notebook": r.notebook,
-            "profile": r.profile,
-            "status": status_text(r),
-            "reason": r.problem,
-            "date (UTC)": data.run_date(r),
-            "device": data.device(r) if r.env else "",
-            "wall time (s)": float(wall) if isinstance(wall, (int, float)) else None,
-            "headline metrics": data.headline(r),
-        })
+        rows.append(
+            {
+                "run": r.run_id,
+                "notebook": r.notebook,
+                "profile": r.profile,
+                "status": status_text(r),
+                "reason": r.problem,
+                "date (UTC)": data.run_date(r),
+                "device": data.device(r) if r.env else "",
+                "wall time (s)": float(wall) if isinstance(wall, (int, float)) else None,
+                "headline metrics": data.headline(r),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -51,16 +53,22 @@ def compare(runs) -> None:
     right.caption(data.source(b))
     pa, pb = data.flatten(a.params), data.flatten(b.params)
     keys = sorted(set(pa) | set(pb))
-    diff = [{"parameter": k, "A": data.fmt(pa.get(k, "—")), "B": data.fmt(pb.get(k, "—"))}
-            for k in keys if pa.get(k, "—") != pb.get(k, "—")]
+    diff = [
+        {"parameter": k, "A": data.fmt(pa.get(k, "—")), "B": data.fmt(pb.get(k, "—"))}
+        for k in keys
+        if pa.get(k, "—") != pb.get(k, "—")
+    ]
     st.markdown(f"**Parameters that differ** ({len(diff)} of {len(keys)})")
     if diff:
         st.table(pd.DataFrame(diff).set_index("parameter"))
     else:
         st.caption("All parameters are equal.")
     with st.expander("All parameters"):
-        st.table(pd.DataFrame([{"parameter": k, "A": data.fmt(pa.get(k, "—")), "B": data.fmt(pb.get(k, "—"))}
-                               for k in keys]).set_index("parameter"))
+        st.table(
+            pd.DataFrame(
+                [{"parameter": k, "A": data.fmt(pa.get(k, "—")), "B": data.fmt(pb.get(k, "—"))} for k in keys]
+            ).set_index("parameter")
+        )
     ma, mb = data.flatten(a.metrics), data.flatten(b.metrics)
     mkeys = sorted(set(ma) | set(mb))
     st.markdown("**Metrics**")
@@ -71,8 +79,14 @@ def compare(runs) -> None:
     for k in mkeys:
         va, vb = ma.get(k), mb.get(k)
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (va, vb))
-        rows.append({"metric": k, "A": data.fmt(va) if k in ma else "—", "B": data.fmt(vb) if k in mb else "—",
-                     "B − A": data.fmt(vb - va) if numeric else ""})
+        rows.append(
+            {
+                "metric": k,
+                "A": data.fmt(va) if k in ma else "—",
+                "B": data.fmt(vb) if k in mb else "—",
+                "B − A": data.fmt(vb - va) if numeric else "",
+            }
+        )
     st.table(pd.DataFrame(rows).set_index("metric"))
 
 
@@ -81,9 +95,11 @@ def main() -> None:
     root = data.runs_dir()
     runs = data.load_runs(root)
     if not runs:
-        st.info(f"No runs in `{root}` yet. Start with the first lesson:\n\n```\n{data.run_command('01')}\n```\n\n"
-                "Every notebook run through `kdlab run` lands here (set `KDLAB_RUNS` or pass `--runs DIR` to read "
-                "another store).")
+        st.info(
+            f"No runs in `{root}` yet. Start with the first lesson:\n\n```\n{data.run_command('01')}\n```\n\n"
+            "Every notebook run through `kdlab run` lands here (set `KDLAB_RUNS` or pass `--runs DIR` to read "
+            "another store)."
+        )
         return
     notebooks = sorted({r.notebook for r in runs})
     profiles = sorted({r.profile for r in runs})
@@ -93,17 +109,28 @@ def main() -> None:
     pick_profile = c2.multiselect("Profile", profiles, key="filter_profile", placeholder="all profiles")
     statuses = ["complete", "incomplete", "failed", "invalid"]
     pick_status = c3.multiselect("Status", statuses, key="filter_status", placeholder="all statuses")
-    shown = [r for r in runs if (not pick_nb or r.notebook in pick_nb) and (not pick_profile or r.profile in pick_profile)
-             and (not pick_status or r.status in pick_status)]
+    shown = [
+        r
+        for r in runs
+        if (not pick_nb or r.notebook in pick_nb)
+        and (not pick_profile or r.profile in pick_profile)
+        and (not pick_status or r.status in pick_status)
+    ]
     n_ok = sum(r.ok for r in shown)
     st.markdown(f"**{len(shown)}** of {len(runs)} run folders shown · **{n_ok}** complete · store `{root}`")
-    st.dataframe(runs_table(shown), hide_index=True, width="stretch",
-                 column_config={"wall time (s)": st.column_config.NumberColumn(format="%.1f")})
+    st.dataframe(
+        runs_table(shown),
+        hide_index=True,
+        width="stretch",
+        column_config={"wall time (s)": st.column_config.NumberColumn(format="%.1f")},
+    )
     bad = [r for r in shown if not r.ok or data.missing_artifacts(r)]
     if bad:
         st.subheader("Runs that are not (full) results")
-        st.caption("These are skipped on the other pages (a complete run with a missing artifact is skipped only "
-                   "where that artifact is needed).")
+        st.caption(
+            "These are skipped on the other pages (a complete run with a missing artifact is skipped only "
+            "where that artifact is needed)."
+        )
         for r in bad:
             text = f"`{r.notebook}/{r.run_id}` — **{status_text(r)}**"
             if r.problem:

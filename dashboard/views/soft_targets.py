@@ -50,9 +50,11 @@ def entropy_figure(curve: pd.DataFrame, temperature: float, how: str) -> Figure:
 
 def main() -> None:
     st.title("Soft targets")
-    st.markdown("Raising the temperature *T* in the softmax (eq. 1) lifts the tiny probabilities a trained net gives "
-                "to wrong classes: which 2s look like 3s or 7s. Distillation trains the student on these soft "
-                "targets.")
+    st.markdown(
+        "Raising the temperature *T* in the softmax (eq. 1) lifts the tiny probabilities a trained net gives "
+        "to wrong classes: which 2s look like 3s or 7s. Distillation trains the student on these soft "
+        "targets."
+    )
     runs = data.usable_runs(("01", "03"), "soft_targets.npz")
     data.skipped_note(("01", "03"))
     if not runs:
@@ -69,10 +71,15 @@ def main() -> None:
     indices = z.get("indices", np.arange(len(labels)))
     n = len(labels)
     c1, c2 = st.columns([2, 3])
-    i = c1.selectbox("Test image", list(range(n)), key="image",
-                     format_func=lambda k: f"#{k} · test index {int(indices[k])} · label {int(labels[k])}")
-    temperature = c2.select_slider("Temperature T", options=TEMPERATURES, value=1.0, key="temperature",
-                                   format_func=lambda t: f"{t:g}")
+    i = c1.selectbox(
+        "Test image",
+        list(range(n)),
+        key="image",
+        format_func=lambda k: f"#{k} · test index {int(indices[k])} · label {int(labels[k])}",
+    )
+    temperature = c2.select_slider(
+        "Temperature T", options=TEMPERATURES, value=1.0, key="temperature", format_func=lambda t: f"{t:g}"
+    )
     teacher = data.softmax(teacher_logits[i], temperature)
     student = data.softmax(student_logits[i], temperature) if student_logits is not None else None
     label = int(labels[i])
@@ -89,9 +96,13 @@ def main() -> None:
 
     left, right = st.columns([1, 3])
     img = np.asarray(images[i], dtype=np.uint8)
-    left.image(np.kron(img, np.ones((6, 6), dtype=np.uint8)), caption=f"test image {int(indices[i])}, label {label}",
-               width=168, clamp=True)
-    right.pyplot(prob_figure(teacher, student, label, temperature), clear_figure=True)
+    left.image(
+        np.kron(img, np.ones((6, 6), dtype=np.uint8)),
+        caption=f"test image {int(indices[i])}, label {label}",
+        width=168,
+        clamp=True,
+    )
+    data.pyplot(lambda: prob_figure(teacher, student, label, temperature), right)
     probs = {"class": list(range(10)), "teacher": teacher}
     if student is not None:
         probs["student"] = student
@@ -109,12 +120,15 @@ def main() -> None:
             st.caption(f"{e}; computing from the saved images instead.")
     if curve is None:
         ts = np.array(TEMPERATURES)
-        curve = pd.DataFrame({"temperature": ts,
-                              "mean_entropy_bits": [data.entropy_bits(data.softmax(teacher_logits, t)).mean()
-                                                    for t in ts]})
+        curve = pd.DataFrame(
+            {
+                "temperature": ts,
+                "mean_entropy_bits": [data.entropy_bits(data.softmax(teacher_logits, t)).mean() for t in ts],
+            }
+        )
         how = f"mean over the {n} saved images (computed here from their logits)"
     left, _ = st.columns([3, 2])
-    left.pyplot(entropy_figure(curve, temperature, how), clear_figure=True)
+    data.pyplot(lambda: entropy_figure(curve, temperature, how), left)
     left.caption(data.source(run))
 
 

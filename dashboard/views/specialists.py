@@ -8,15 +8,33 @@ from matplotlib.figure import Figure
 
 from dashboard import data
 
-PAPER_TABLE3 = pd.DataFrame({"system": ["Baseline", "Baseline + 61 specialist models"],
-                             "conditional test accuracy": ["43.1%", "45.9%"], "test accuracy": ["25.0%", "26.1%"]})
-PAPER_TABLE4 = pd.DataFrame({  # JFT test set, by number of specialists covering the correct class
-    "n_specialists": ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10 or more"],
-    "n_test_examples": [350037, 141993, 67161, 38801, 26298, 16474, 10682, 7376, 4703, 4706, 9082],
-    "delta top1 correct": [0, 1421, 1572, 1124, 835, 561, 362, 232, 182, 208, 324],
-    "relative accuracy change": ["0.0%", "+3.4%", "+7.4%", "+8.8%", "+10.5%", "+11.1%", "+11.3%", "+12.8%",
-                                 "+13.6%", "+16.6%", "+14.1%"],
-})
+PAPER_TABLE3 = pd.DataFrame(
+    {
+        "system": ["Baseline", "Baseline + 61 specialist models"],
+        "conditional test accuracy": ["43.1%", "45.9%"],
+        "test accuracy": ["25.0%", "26.1%"],
+    }
+)
+PAPER_TABLE4 = pd.DataFrame(
+    {  # JFT test set, by number of specialists covering the correct class
+        "n_specialists": ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10 or more"],
+        "n_test_examples": [350037, 141993, 67161, 38801, 26298, 16474, 10682, 7376, 4703, 4706, 9082],
+        "delta top1 correct": [0, 1421, 1572, 1124, 835, 561, 362, 232, 182, 208, 324],
+        "relative accuracy change": [
+            "0.0%",
+            "+3.4%",
+            "+7.4%",
+            "+8.8%",
+            "+10.5%",
+            "+11.1%",
+            "+11.3%",
+            "+12.8%",
+            "+13.6%",
+            "+16.6%",
+            "+14.1%",
+        ],
+    }
+)
 MAX_CLUSTERS = 12
 
 
@@ -28,7 +46,7 @@ def mosaic(images: np.ndarray, classes: list[int], per_row: int = 5, pad: int = 
     grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 90, dtype=np.uint8)
     for k, c in enumerate(classes):
         r, q = divmod(k, per_row)
-        grid[pad + r * (h + pad): pad + r * (h + pad) + h, pad + q * (w + pad): pad + q * (w + pad) + w] = images[c]
+        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + q * (w + pad) : pad + q * (w + pad) + w] = images[c]
     return np.kron(grid, np.ones((2, 2), dtype=np.uint8))
 
 
@@ -61,8 +79,10 @@ def _rect(start: float, size: int):
 
 def main() -> None:
     st.title("Specialists")
-    st.markdown("§5 of the paper: a generalist plus specialists that each cover a cluster of easily confused "
-                "classes (and a dustbin for the rest), combined per example by minimizing eq. 5.")
+    st.markdown(
+        "§5 of the paper: a generalist plus specialists that each cover a cluster of easily confused "
+        "classes (and a dustbin for the rest), combined per example by minimizing eq. 5."
+    )
     all_runs = data.load_runs()
     data.skipped_note(("06",), all_runs)
     runs = [r for r in all_runs if r.ok and data.notebook_key(r) == "06" and r.artifacts]
@@ -90,8 +110,9 @@ def main() -> None:
         if images is not None and all(0 <= c < len(images) for cl in shown for c in cl):
             cols = st.columns(3)
             for k, cl in enumerate(shown):
-                cols[k % 3].image(mosaic(images, cl), caption=f"cluster {k}: classes {', '.join(map(str, cl))}",
-                                  clamp=True)
+                cols[k % 3].image(
+                    mosaic(images, cl), caption=f"cluster {k}: classes {', '.join(map(str, cl))}", clamp=True
+                )
         else:
             st.table(pd.DataFrame({"cluster": range(len(shown)), "classes": [", ".join(map(str, c)) for c in shown]}))
         if len(clusters) > MAX_CLUSTERS:
@@ -100,7 +121,7 @@ def main() -> None:
     try:
         z = data.arrays(run, "covariance.npz")
         left, _ = st.columns([3, 2])
-        left.pyplot(covariance_figure(z["cov"], np.asarray(z["order"]).astype(int), clusters), clear_figure=True)
+        data.pyplot(lambda: covariance_figure(z["cov"], np.asarray(z["order"]).astype(int), clusters), left)
         left.caption(data.source(run))
     except data.ArtifactError as e:
         st.warning(str(e))

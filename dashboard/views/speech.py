@@ -8,12 +8,24 @@ from matplotlib.figure import Figure
 
 from dashboard import data
 
-PAPER_TABLE1 = pd.DataFrame({"system": ["Baseline", "10xEnsemble", "Distilled Single model"],
-                             "test frame accuracy": ["58.9%", "61.1%", "60.8%"], "WER": ["10.9%", "10.7%", "10.7%"]})
-PAPER_TABLE5 = pd.DataFrame({"system": ["Baseline (100% of training set)", "Baseline (3% of training set)",
-                                        "Soft Targets (3% of training set)"],
-                             "train frame accuracy": ["63.4%", "67.3%", "65.4%"],
-                             "test frame accuracy": ["58.9%", "44.5%", "57.0%"]})
+PAPER_TABLE1 = pd.DataFrame(
+    {
+        "system": ["Baseline", "10xEnsemble", "Distilled Single model"],
+        "test frame accuracy": ["58.9%", "61.1%", "60.8%"],
+        "WER": ["10.9%", "10.7%", "10.7%"],
+    }
+)
+PAPER_TABLE5 = pd.DataFrame(
+    {
+        "system": [
+            "Baseline (100% of training set)",
+            "Baseline (3% of training set)",
+            "Soft Targets (3% of training set)",
+        ],
+        "train frame accuracy": ["63.4%", "67.3%", "65.4%"],
+        "test frame accuracy": ["58.9%", "44.5%", "57.0%"],
+    }
+)
 
 
 def gain_kept(table1: pd.DataFrame, column: str) -> float | None:
@@ -51,8 +63,9 @@ def posteriors_figure(z: dict, frames: int = 200) -> Figure:
     for k, key in enumerate(("teacher", "distilled")):
         ax = fig.add_subplot(2, 1, k + 1)
         post = np.asarray(z[key][:frames], dtype=float).T  # (classes, frames)
-        ax.imshow(np.log10(np.clip(post, 1e-6, 1)), aspect="auto", cmap="magma", vmin=-6, vmax=0,
-                  interpolation="nearest")
+        ax.imshow(
+            np.log10(np.clip(post, 1e-6, 1)), aspect="auto", cmap="magma", vmin=-6, vmax=0, interpolation="nearest"
+        )
         labels = np.asarray(z["labels"][:frames]).astype(int)
         ax.plot(np.arange(len(labels)), labels, ".", color="cyan", ms=1.5)
         ax.set_ylabel(key, fontsize=8)
@@ -65,12 +78,19 @@ def posteriors_figure(z: dict, frames: int = 200) -> Figure:
 
 def main() -> None:
     st.title("Speech")
-    st.markdown("§4 of the paper: an ensemble of frame classifiers is distilled into one model; §6: soft targets "
-                "let a model trained on 3% of the data generalize almost as well as one trained on all of it.")
+    st.markdown(
+        "§4 of the paper: an ensemble of frame classifiers is distilled into one model; §6: soft targets "
+        "let a model trained on 3% of the data generalize almost as well as one trained on all of it."
+    )
     all_runs = data.load_runs()
     data.skipped_note(("05",), all_runs)
-    runs = [r for r in all_runs if r.ok and data.notebook_key(r) == "05"
-            and {"table1.csv", "table5.csv", "curves.csv"} & {p.name for p in r.artifacts.values()}]
+    runs = [
+        r
+        for r in all_runs
+        if r.ok
+        and data.notebook_key(r) == "05"
+        and {"table1.csv", "table5.csv", "curves.csv"} & {p.name for p in r.artifacts.values()}
+    ]
     if not runs:
         data.no_data(("05",), "table1.csv")
         return
@@ -83,8 +103,11 @@ def main() -> None:
         left.dataframe(t1, hide_index=True, width="stretch")
         kept = gain_kept(t1, "frame_acc_seen")
         if kept is not None:
-            left.metric("share of the ensemble's frame-accuracy gain kept by the distilled model",
-                        f"{100 * kept:.0f}%", help="(distilled − baseline) / (ensemble − baseline); paper: 86%")
+            left.metric(
+                "share of the ensemble's frame-accuracy gain kept by the distilled model",
+                f"{100 * kept:.0f}%",
+                help="(distilled − baseline) / (ensemble − baseline); paper: 86%",
+            )
         left.caption(data.source(run))
     except data.ArtifactError as e:
         left.warning(str(e))
@@ -104,16 +127,18 @@ def main() -> None:
     st.subheader("Learning curves")
     left, _ = st.columns([3, 1])
     try:
-        left.pyplot(curves_figure(data.table(run, "curves.csv")), clear_figure=True)
-        left.caption("The paper early-stops the 3% hard-target model (it peaks at 44.5% and then drops); the "
-                   "soft-target model simply converges (57.0%). " + data.source(run))
+        data.pyplot(lambda: curves_figure(data.table(run, "curves.csv")), left)
+        left.caption(
+            "The paper early-stops the 3% hard-target model (it peaks at 44.5% and then drops); the "
+            "soft-target model simply converges (57.0%). " + data.source(run)
+        )
     except data.ArtifactError as e:
         left.warning(str(e))
 
     if "posteriors" in run.artifacts:
         st.subheader("Frame posteriors: ensemble teacher vs distilled model")
         try:
-            st.pyplot(posteriors_figure(data.arrays(run, "posteriors.npz")), clear_figure=True)
+            data.pyplot(lambda: posteriors_figure(data.arrays(run, "posteriors.npz")))
             st.caption(data.source(run))
         except data.ArtifactError as e:
             st.warning(str(e))

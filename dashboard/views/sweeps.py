@@ -28,10 +28,16 @@ def results_section(runs) -> None:
     if not frames:
         data.no_data(("03",), "results.csv")
         return
-    st.dataframe(pd.concat(frames, ignore_index=True), hide_index=True, width="stretch",
-                 column_config={"wall_time_s": st.column_config.NumberColumn("wall time (s)", format="%.1f")})
-    st.caption("`paper_errors`: Hinton et al. 2015 §3 (teacher 67, small net 146, distilled at T=20: 74 test errors). "
-               + " · ".join(data.source(r) for r in runs))
+    st.dataframe(
+        pd.concat(frames, ignore_index=True),
+        hide_index=True,
+        width="stretch",
+        column_config={"wall_time_s": st.column_config.NumberColumn("wall time (s)", format="%.1f")},
+    )
+    st.caption(
+        "`paper_errors`: Hinton et al. 2015 §3 (teacher 67, small net 146, distilled at T=20: 74 test errors). "
+        + " · ".join(data.source(r) for r in runs)
+    )
 
 
 def sweep_frames(runs) -> pd.DataFrame:
@@ -52,17 +58,27 @@ def sweep_figure(sweep: pd.DataFrame) -> Figure:
     widths = sorted(sweep["width"].unique())
     cols = min(3, len(widths))
     rows = int(np.ceil(len(widths) / cols))
-    fig = Figure(figsize=(3.6 * cols, 3.2 * rows), dpi=100)
+    fig = Figure(figsize=(3.6 * cols, 3.2 * rows + 0.5), dpi=100)
     t_max = float(sweep["temperature"].max())
     t_min = float(sweep["temperature"].min())
+    names = list(dict.fromkeys(sweep["run"]))  # one colour per run across all panels
+    handles = {}
     for k, width in enumerate(widths):
         ax = fig.add_subplot(rows, cols, k + 1)
         part = sweep[sweep["width"] == width]
-        for j, (name, g) in enumerate(part.groupby("run", sort=False)):
+        for name, g in part.groupby("run", sort=False):
+            j = names.index(name)
             stats = g.groupby("temperature")["test_errors"].agg(["mean", "min", "max"]).reset_index()
-            ax.errorbar(stats["temperature"], stats["mean"],
-                        yerr=[stats["mean"] - stats["min"], stats["max"] - stats["mean"]],
-                        fmt="o-", ms=3, capsize=2, lw=1.2, color=f"C{j}", label=name)
+            handles[name] = ax.errorbar(
+                stats["temperature"],
+                stats["mean"],
+                yerr=[stats["mean"] - stats["min"], stats["max"] - stats["mean"]],
+                fmt="o-",
+                ms=3,
+                capsize=2,
+                lw=1.2,
+                color=f"C{j}",
+            )
         if width >= WIDE and t_max > 8:
             ax.axvspan(8, t_max * 1.05, color="tab:green", alpha=0.12, label="paper: all T > 8 similar")
         if width <= NARROW:
@@ -74,8 +90,17 @@ def sweep_figure(sweep: pd.DataFrame) -> Figure:
         ax.set_xlabel("temperature T")
         ax.set_ylabel("test errors (of 10,000)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6, loc="upper right")
-    fig.tight_layout()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6.5, loc="best")
+    fig.legend(
+        [handles[n] for n in names if n in handles],
+        [n for n in names if n in handles],
+        loc="upper center",
+        ncol=min(3, len(names)),
+        fontsize=8,
+        frameon=False,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / (3.2 * rows + 0.5) - 0.02 * ((len(names) - 1) // 3)))
     return fig
 
 
@@ -87,7 +112,7 @@ def claims_table(sweep: pd.DataFrame) -> pd.DataFrame:
         best_t = float(mean.idxmin())
         high = mean[mean.index > 8]
         row = {"run": name, "width": int(width), "best T": best_t, "errors at best T": round(float(mean.min()), 1)}
-        row["errors for T > 8 (min–max)"] = (f"{high.min():.0f}–{high.max():.0f}" if len(high) else "no T > 8 run")
+        row["errors for T > 8 (min–max)"] = f"{high.min():.0f}–{high.max():.0f}" if len(high) else "no T > 8 run"
         if width <= NARROW:
             row["paper's claim"] = "best T in 2.5–4: " + ("yes" if 2.5 <= best_t <= 4 else "no")
         elif width >= WIDE and len(high):
@@ -116,10 +141,12 @@ def sweep_section(all_runs) -> None:
     if len(weights) > 1:
         w = st.selectbox("Hard-target weight", weights, key="hard_weight")
         sweep = sweep[sweep["hard_weight"] == w]
-    st.pyplot(sweep_figure(sweep), clear_figure=True)
+    data.pyplot(lambda: sweep_figure(sweep))
     st.dataframe(claims_table(sweep), hide_index=True, width="stretch")
-    st.caption("Points: mean over seeds, bars: min–max. Bands: the paper's claims (§3). "
-               + " · ".join(data.source(r) for r in chosen))
+    st.caption(
+        "Points: mean over seeds, bars: min–max. Bands: the paper's claims (§3). "
+        + " · ".join(data.source(r) for r in chosen)
+    )
 
 
 def bias_figure(scans: list[tuple[str, pd.DataFrame]], scans78: list[tuple[str, pd.DataFrame]]) -> Figure:
@@ -178,8 +205,13 @@ def confusion_figure(z: dict) -> Figure:
 
 def bias_section(all_runs) -> None:
     st.subheader("Missing-class bias scans (notebook 04)")
-    runs = [r for r in all_runs if r.ok and data.notebook_key(r) == "04"
-            and {"bias_scan_omit3.csv", "bias_scan_only78.csv"} & {p.name for p in r.artifacts.values()}]
+    runs = [
+        r
+        for r in all_runs
+        if r.ok
+        and data.notebook_key(r) == "04"
+        and {"bias_scan_omit3.csv", "bias_scan_only78.csv"} & {p.name for p in r.artifacts.values()}
+    ]
     if not runs:
         data.no_data(("04",), "bias_scan_omit3.csv")
         return
@@ -193,23 +225,31 @@ def bias_section(all_runs) -> None:
                 st.warning(str(e))
     if not scans and not scans78:
         return
-    st.pyplot(bias_figure(scans, scans78), clear_figure=True)
-    best = [{"run": name, "best shift": float(df.loc[df["total_errors"].idxmin(), "shift"]),
-             "total errors": int(df["total_errors"].min()),
-             "errors on 3s there": int(df.loc[df["total_errors"].idxmin(), "errors_on_3"]),
-             "errors at shift 0": int(df.loc[df["shift"].abs().idxmin(), "total_errors"])} for name, df in scans]
+    data.pyplot(lambda: bias_figure(scans, scans78))
+    best = [
+        {
+            "run": name,
+            "best shift": float(df.loc[df["total_errors"].idxmin(), "shift"]),
+            "total errors": int(df["total_errors"].min()),
+            "errors on 3s there": int(df.loc[df["total_errors"].idxmin(), "errors_on_3"]),
+            "errors at shift 0": int(df.loc[df["shift"].abs().idxmin(), "total_errors"]),
+        }
+        for name, df in scans
+    ]
     if best:
         st.dataframe(pd.DataFrame(best), hide_index=True, width="stretch")
-    st.caption("Stars: the paper (§3): omitting 3s gives 206 errors (133 on 3s); raising the bias of 3 by 3.5 gives "
-               "109 (14 on 3s). Only 7s and 8s: 47.3% errors; lowering their biases by 7.6 gives 13.2%. "
-               + " · ".join(data.source(r) for r in chosen))
+    st.caption(
+        "Stars: the paper (§3): omitting 3s gives 206 errors (133 on 3s); raising the bias of 3 by 3.5 gives "
+        "109 (14 on 3s). Only 7s and 8s: 47.3% errors; lowering their biases by 7.6 gives 13.2%. "
+        + " · ".join(data.source(r) for r in chosen)
+    )
     for run in chosen[:1]:
         try:
             z = data.arrays(run, "confusion.npz")
         except data.ArtifactError as e:
             st.caption(str(e))
             continue
-        st.pyplot(confusion_figure(z), clear_figure=True)
+        data.pyplot(lambda z=z: confusion_figure(z))
         st.caption(data.source(run))
 
 
