@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nnodes", default="1", help="torchrun --nnodes (e.g. 2 or 1:4)")
     p.add_argument("--rdzv-endpoint", default=None, help="host:port of the rendezvous (multi-node)")
     p.add_argument("--rdzv-id", default="kdlab", help="job id shared by every node (multi-node)")
-    p.add_argument("--fail-rank", type=int, default=None, help=argparse.SUPPRESS)  # tests: this rank raises mid-run
+    p.add_argument("--fail-rank", type=int, default=None, help=argparse.SUPPRESS)  # tests: this rank fails mid-run
+    p.add_argument("--fail-mode", choices=["raise", "kill"], default="raise", help=argparse.SUPPRESS)  # kill: SIGKILL
     return p
 
 
@@ -99,8 +100,16 @@ def torchrun_command(args: argparse.Namespace, worker_argv: list[str]) -> list[s
     return [*cmd, "-m", "kdlab.dist_train", *worker_argv]
 
 
-def _root_cause(errors: Path) -> str | None:
-    """The first error any rank recorded: 'rank R of W: Type: message', earliest first, SIGTERMs last."""
+PEER_LOST = ("Connection closed by peer", "Connection reset by peer", "remote worker", "Broken pipe",
+             "NCCL communicator was aborted", "remote process exited")  # a rank that saw *another* rank die
+
+
+def _root_cause(errors: Path, local_world: int | None = None) -> str | None:
+    """One line for the first real failure: 'rank R of W: Type: message'.
+
+    A rank's own error beats a rank that only saw its peer vanish (or got torchrun's SIGTERM); when nothing but
+    such echoes were recorded, the rank that recorded nothing (single node: ``local_world`` ranks) died silently.
+    """
     found = []
     for f in errors.glob("rank*.json"):
         try:
@@ -109,8 +118,17 @@ def _root_cause(errors: Path) -> str | None:
             continue
     if not found:
         return None
+    world = found[0]["world"]
+    own = [e for e in found if not e.get("terminated") and not any(m in e["error"] for m in PEER_LOST)]
+    if own:
+        first = min(own, key=lambda e: e.get("time", 0))
+        return f"rank {first['rank']} of {world}: {first['error']}"
+    silent = sorted(set(range(world)) - {e["rank"] for e in found}) if local_world == world else []
+    if silent:
+        return (f"rank {silent[0]} of {world} died without an error report (killed by a signal? out of memory?); "
+                f"the other ranks saw its connection drop")
     first = min(found, key=lambda e: (e.get("terminated", False), e.get("time", 0)))
-    return f"rank {first['rank']} of {first['world']}: {first['error']}"
+    return f"rank {first['rank']} of {world}: {first['error']}"
 
 
 def _fail_leftover_run(errors: Path, message: str) -> str | None:
@@ -139,7 +157,9 @@ def launch(args: argparse.Namespace, argv: list[str]) -> int:
         code = subprocess.call(torchrun_command(args, _worker_argv(argv)), env=env)
         if code == 0:
             return 0
-        cause = _root_cause(Path(tmp)) or f"torchrun exited with code {code} and no rank recorded an error (killed?)"
+        local_world = args.nproc if str(args.nnodes) == "1" else None
+        cause = (_root_cause(Path(tmp), local_world)
+                 or f"torchrun exited with code {code} and no rank recorded an error (killed?)")
         run = _fail_leftover_run(Path(tmp), cause)
         where = f"run marked FAILED: {run}" if run else "no run was written"
         print(f"kdlab train: error: {cause} ({where})", file=sys.stderr, flush=True)
@@ -192,6 +212,8 @@ def _on_sigterm(signum, frame):
 
 def _fault(args: argparse.Namespace, env: DistEnv, where: str) -> None:
     if args.fail_rank is not None and args.fail_rank == env.rank:
+        if args.fail_mode == "kill":  # no Python cleanup at all: what an OOM kill looks like
+            os.kill(os.getpid(), signal.SIGKILL)
         raise RuntimeError(f"injected failure on rank {env.rank} ({where}; --fail-rank)")
 
 
@@ -207,11 +229,13 @@ def _train_teacher(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[st
         _fault(args, env, f"end of epoch {epoch + 1}")
 
     barrier()
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     history = fit_ddp(model, x, y, config=config, device=env.device, env=env, on_epoch_end=on_epoch_end)
+    cpu = time.process_time() - cpu  # this rank's CPU seconds (all its threads): the cost, whatever the machine load
     barrier()
     seconds = time.perf_counter() - began
-    out = {"model": model, "history": history, "seconds": seconds, "samples": config.epochs * x.shape[0]}
+    out = {"model": model, "history": history, "seconds": seconds, "samples": config.epochs * x.shape[0],
+           "cpu_seconds": cpu}
     if env.is_main:
         out["test_errors"] = evaluate(model, x_test.to(env.device), y_test.to(env.device)).errors
     return out
@@ -233,10 +257,11 @@ def _train_ensemble(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[s
                 "seconds": round(time.perf_counter() - began, 2), "train_loss": history.train_loss}
 
     barrier()
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     results = map_jobs(member, list(range(args.members)), env)
-    seconds = time.perf_counter() - began
-    return {"members": results, "seconds": seconds, "samples": args.members * profile.teacher.epochs * x.shape[0]}
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    return {"members": results, "seconds": seconds, "samples": args.members * profile.teacher.epochs * x.shape[0],
+            "cpu_seconds": cpu}
 
 
 def _write_run(run, args, env: DistEnv, profile, result: dict[str, Any], x_test, y_test) -> None:
@@ -247,7 +272,7 @@ def _write_run(run, args, env: DistEnv, profile, result: dict[str, Any], x_test,
     from kdlab.train import errors_from_logits, predict_logits
 
     common = {"world_size": env.world_size, "backend": env.backend or "none", "device": str(env.device),
-              "train_seconds": round(result["seconds"], 2),
+              "train_seconds": round(result["seconds"], 2), "train_cpu_seconds_rank0": round(result["cpu_seconds"], 2),
               "samples_per_s": round(result["samples"] / max(result["seconds"], 1e-9), 1)}
     if args.what == "teacher":
         run.save_model("teacher", result["model"])

@@ -25,13 +25,14 @@ gathers onto its device only the rows of its pieces of every batch of that epoch
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -159,9 +160,14 @@ def split_jobs(jobs: Sequence[T], env: DistEnv | None = None) -> list[T]:
 
 
 def to_cpu(obj: Any) -> Any:
-    """Tensors anywhere inside dicts/lists/tuples moved to CPU (what can be pickled across ranks and devices)."""
+    """Tensors anywhere inside dicts/lists/tuples/dataclasses (and modules, copied) moved to CPU, for pickling
+    across ranks and devices: a CUDA tensor pickled on cuda:1 would unpickle onto cuda:1 on rank 0."""
     if isinstance(obj, torch.Tensor):
         return obj.detach().cpu()
+    if isinstance(obj, torch.nn.Module):
+        return copy.deepcopy(obj).cpu()
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return replace(obj, **{f.name: to_cpu(getattr(obj, f.name)) for f in fields(obj) if f.init})
     if isinstance(obj, dict):
         return {k: to_cpu(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
