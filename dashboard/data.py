@@ -189,10 +189,23 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
+HEADLINE_WORDS = ("errors", "accuracy", "acc", "error_rate", "kept", "improvement")
+
+
 def headline(run: store.RunInfo, n: int = 4) -> str:
-    """The first few scalar metrics as ``name=value`` pairs."""
-    flat = {k: v for k, v in flatten(run.metrics).items() if not isinstance(v, (list, dict))}
-    return ", ".join(f"{k}={fmt(v)}" for k, v in list(flat.items())[:n])
+    """A few scalar metrics as ``name=value``: top-level errors/accuracies first, then the rest in saved order."""
+    flat = {
+        k: v
+        for k, v in flatten(run.metrics).items()
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    }
+
+    def rank(key: str) -> tuple[bool, bool]:
+        words = key.split(".")[-1].split("_")
+        return ("." in key, not any(w in HEADLINE_WORDS for w in words))
+
+    keys = sorted(flat, key=rank)  # stable: saved order within each rank
+    return ", ".join(f"{k}={fmt(flat[k])}" for k in keys[:n])
 
 
 # ----------------------------------------------------------------------------------------------- artifacts

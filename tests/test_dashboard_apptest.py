@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_runs import BROKEN, FAILED_REASON, GOOD, build_store, good_artifacts, write_run
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # fixtures_runs, under any pytest import mode
+from fixtures_runs import BROKEN, FAILED_REASON, GOOD, build_store, good_artifacts, write_run  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "dashboard" / "app.py")

@@ -17,7 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from fixtures_runs import BROKEN, FAILED_REASON, build_store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # fixtures_runs, under any pytest import mode
+from fixtures_runs import BROKEN, FAILED_REASON, build_store  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -175,7 +177,7 @@ def test_soft_targets_slider(page, server):
     page.get_by_text("T=8").first.wait_for()
     settle(page, images=3)
     after = metric.inner_text()
-    page.screenshot(path=str(SHOTS / "soft_targets_T10.png"))
+    page.screenshot(path=str(SHOTS / "soft_targets_T8.png"))
     assert before != after, "moving the temperature slider should change the teacher's probability"
     assert float(after) < float(before)
     expect_texts(page, "profile quick")

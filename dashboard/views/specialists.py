@@ -56,11 +56,11 @@ def covariance_figure(cov: np.ndarray, order: np.ndarray, clusters: list[list[in
     ax = fig.add_subplot()
     lim = float(np.quantile(np.abs(c), 0.99)) or 1.0
     im = ax.imshow(c, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
-    if clusters and sorted(int(x) for cl in clusters for x in cl) == sorted(int(x) for x in order):
-        edge = -0.5
-        for cl in clusters:  # outline each cluster's block when ``order`` is the clusters concatenated
-            ax.add_patch(_rect(edge, len(cl)))
-            edge += len(cl)
+    position = {int(c): i for i, c in enumerate(order)}
+    for cl in clusters or []:  # outline each cluster that sits in one contiguous block of ``order``
+        idx = sorted(position[c] for c in cl if c in position)
+        if idx and len(idx) == len(cl) and idx[-1] - idx[0] + 1 == len(idx):
+            ax.add_patch(_rect(idx[0] - 0.5, len(idx)))
     n = len(order)
     if n <= 40:
         ax.set_xticks(range(n), [str(int(x)) for x in order], fontsize=6, rotation=90)
