@@ -115,9 +115,19 @@ def load_runs(root: Path | None = None) -> list[store.RunInfo]:
     return _list_runs(str(root), store.store_mtime(root))
 
 
+def artifact_names(run: store.RunInfo) -> set[str]:
+    """File names in the run's artifacts/ folder (by full name: ``RunInfo.artifacts`` keys by stem, so a
+    ``entropy_vs_t.png`` figure would hide the ``entropy_vs_t.csv`` table)."""
+    folder = run.path / "artifacts"
+    try:
+        return {p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
+    except OSError:
+        return set()
+
+
 def missing_artifacts(run: store.RunInfo) -> list[str]:
     """Contract artifacts this run lacks (empty for unknown notebooks)."""
-    have = {p.name for p in run.artifacts.values()}
+    have = artifact_names(run)
     return [name for name in CONTRACT.get(notebook_key(run), {}) if name not in have]
 
 
@@ -125,7 +135,7 @@ def usable_runs(nbs: Iterable[str], artifact: str, runs: list[store.RunInfo] | N
     """Complete runs of the notebooks ``nbs`` ('01', '03', ...) that hold ``artifact`` (file name), newest first."""
     runs = load_runs() if runs is None else runs
     nbs = tuple(nbs)
-    return [r for r in runs if r.ok and notebook_key(r) in nbs and artifact in {p.name for p in r.artifacts.values()}]
+    return [r for r in runs if r.ok and notebook_key(r) in nbs and artifact in artifact_names(r)]
 
 
 # ----------------------------------------------------------------------------------------------- labels

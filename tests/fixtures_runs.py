@@ -79,6 +79,17 @@ def _digit_images(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _png_bytes() -> bytes:
+    """A small real PNG (a figure artifact, as ``Run.save_figure`` writes them)."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    buf = io.BytesIO()
+    Figure(figsize=(1, 1), dpi=20).savefig(buf, format="png")
+    return buf.getvalue()
+
+
 def _logits(labels: np.ndarray, rng: np.random.Generator, margin: float) -> np.ndarray:
     """Teacher-like logits: the label far ahead, a structured runner-up (e.g. 2 looks like 3 or 7), noise."""
     z = rng.normal(0.0, 2.0, size=(len(labels), 10))
@@ -127,6 +138,8 @@ def write_run(
             obj.to_csv(path, index=False)
         elif name.endswith(".npz"):
             np.savez_compressed(path, **obj)
+        elif isinstance(obj, bytes):
+            path.write_bytes(obj)
         else:
             path.write_text(json.dumps(obj))
     if marker:
@@ -175,6 +188,8 @@ def good_artifacts(nb: str, rng: np.random.Generator, offset: float = 0.0) -> di
     if nb == "01":
         temps = np.array([1, 2, 3, 5, 8, 10, 20, 50], dtype=float)
         return {
+            # the real notebook saves a figure under the same stem as the table: the reader must keep both
+            "entropy_vs_t.png": _png_bytes(),
             "soft_targets.npz": soft_targets(rng),
             "entropy_vs_t.csv": pd.DataFrame(
                 {"temperature": temps, "mean_entropy_bits": np.round(3.32 * (1 - np.exp(-temps / 6)), 3)}

@@ -85,7 +85,7 @@ def main() -> None:
     )
     all_runs = data.load_runs()
     data.skipped_note(("06",), all_runs)
-    runs = [r for r in all_runs if r.ok and data.notebook_key(r) == "06" and r.artifacts]
+    runs = [r for r in all_runs if r.ok and data.notebook_key(r) == "06" and data.artifact_names(r)]
     if not runs:
         data.no_data(("06",), "clusters.json")
         return

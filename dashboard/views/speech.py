@@ -87,9 +87,7 @@ def main() -> None:
     runs = [
         r
         for r in all_runs
-        if r.ok
-        and data.notebook_key(r) == "05"
-        and {"table1.csv", "table5.csv", "curves.csv"} & {p.name for p in r.artifacts.values()}
+        if r.ok and data.notebook_key(r) == "05" and {"table1.csv", "table5.csv", "curves.csv"} & data.artifact_names(r)
     ]
     if not runs:
         data.no_data(("05",), "table1.csv")
@@ -135,7 +133,7 @@ def main() -> None:
     except data.ArtifactError as e:
         left.warning(str(e))
 
-    if "posteriors" in run.artifacts:
+    if "posteriors.npz" in data.artifact_names(run):
         st.subheader("Frame posteriors: ensemble teacher vs distilled model")
         try:
             data.pyplot(lambda: posteriors_figure(data.arrays(run, "posteriors.npz")))

@@ -210,7 +210,7 @@ def bias_section(all_runs) -> None:
         for r in all_runs
         if r.ok
         and data.notebook_key(r) == "04"
-        and {"bias_scan_omit3.csv", "bias_scan_only78.csv"} & {p.name for p in r.artifacts.values()}
+        and {"bias_scan_omit3.csv", "bias_scan_only78.csv"} & data.artifact_names(r)
     ]
     if not runs:
         data.no_data(("04",), "bias_scan_omit3.csv")
