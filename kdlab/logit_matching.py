@@ -41,15 +41,15 @@ class LimitProfile:
     n_transfer: int  # transfer-set size (first n of the MNIST training set)
     student_hidden: tuple[int, ...]
     epochs: int
-    lr: float = 0.05
+    lr: float = 0.01  # small and shared: with one start and one batch order, differences come from the loss alone
     batch_size: int = 128
     temperatures: tuple[float, ...] = (1.0, 2.0, 5.0, 20.0, 100.0)
 
 
 PROFILES: dict[str, LimitProfile] = {
-    "quick": LimitProfile(n_grad_cases=2000, n_transfer=10000, student_hidden=(128, 128), epochs=3),
-    "full": LimitProfile(n_grad_cases=10000, n_transfer=60000, student_hidden=(300, 300), epochs=15),
-    "paper": LimitProfile(n_grad_cases=10000, n_transfer=60000, student_hidden=(800, 800), epochs=60),
+    "quick": LimitProfile(n_grad_cases=2000, n_transfer=10000, student_hidden=(64, 64), epochs=3),
+    "full": LimitProfile(n_grad_cases=10000, n_transfer=60000, student_hidden=(300, 300), epochs=10),
+    "paper": LimitProfile(n_grad_cases=10000, n_transfer=60000, student_hidden=(800, 800), epochs=30),
 }
 
 
@@ -143,11 +143,11 @@ def depth_groups(v: Tensor, edges: Sequence[float] = (0.0, -5.0, -10.0)) -> tupl
         inside = (depth < hi) & (depth >= lo) & ~top
         group[inside] = k + 1
         if hi == math.inf:
-            names.append(f"≥ {lo:g} from the mean")
+            names.append("above the mean (not top)" if lo == 0 else f"above {lo:g} from the mean (not top)")
         elif lo == -math.inf:
-            names.append(f"< {hi:g} below the mean")
+            names.append(f"more than {-hi:g} below the mean")
         else:
-            names.append(f"{hi:g} to {lo:g}")
+            names.append(f"{-hi + 0.0:g} to {-lo + 0.0:g} below the mean")  # + 0.0: no "-0"
     return group, names
 
 
@@ -184,13 +184,17 @@ def logit_correlation(a: Tensor, b: Tensor) -> float:
 
 def limit_loss(temperatures: Sequence[float]):
     """Loss for a ``BatchedMLP`` of len(T)+1 students: member m distils at T_m (T² · soft CE, eq. 2 with the
-    paper's factor); the last member does logit matching on zero-meaned teacher logits, scaled by 1/N so that
-    it is exactly the high-T limit of the others (eq. 4 × T²)."""
+    paper's factor); the last member matches logits zero-meaned per case (student's and teacher's, as §2.1
+    requires), scaled by 1/N so that its gradient is exactly the high-T limit of the others' (eq. 4 × T²).
+
+    Why zero-mean the student too: the distillation gradient sums to zero over classes, so it never moves a
+    case's mean logit; plain ½Σ(z − v)² would also train that mean, which no temperature reproduces.
+    """
     temps = [float(t) for t in temperatures]
 
     def loss_fn(outputs: Tensor, labels: Tensor | None, teacher: Tensor) -> Tensor:  # outputs (M, B, C)
         total = sum(distillation_loss(outputs[m], None, teacher, T) for m, T in enumerate(temps))
-        return total + logit_matching_loss(outputs[-1], zero_mean(teacher)) / teacher.shape[-1]
+        return total + logit_matching_loss(zero_mean(outputs[-1]), zero_mean(teacher)) / teacher.shape[-1]
 
     return loss_fn
 

@@ -34,7 +34,7 @@ Tensor = torch.Tensor
 class TeacherSpec:
     """The MNIST net whose soft targets notebooks 01 and 02 study (hidden ReLU layers, plain SGD)."""
 
-    hidden: tuple[int, ...] = (400, 400)
+    hidden: tuple[int, ...] = (256, 256)
     epochs: int = 3
     lr: float = 0.1
     batch_size: int = 128
@@ -56,7 +56,7 @@ class SoftTargetProfile:
 TEMPERATURE_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0, 100.0)
 
 PROFILES: dict[str, SoftTargetProfile] = {
-    "quick": SoftTargetProfile(TeacherSpec(hidden=(400, 400), epochs=3), n_per_class=2, temperatures=TEMPERATURE_GRID),
+    "quick": SoftTargetProfile(TeacherSpec(hidden=(256, 256), epochs=3), n_per_class=2, temperatures=TEMPERATURE_GRID),
     "full": SoftTargetProfile(TeacherSpec(hidden=(1200, 1200), epochs=20, dropout_input=0.2, dropout_hidden=0.5,
                                           max_norm=3.5, jitter=2), n_per_class=4, temperatures=TEMPERATURE_GRID),
     "paper": SoftTargetProfile(TeacherSpec(hidden=(1200, 1200), epochs=60, dropout_input=0.2, dropout_hidden=0.5,
@@ -137,22 +137,23 @@ def ranked_classes(logits: Tensor) -> Tensor:
 
 
 def pick_look_alikes(logits: Tensor, labels: Tensor, digit: int = 2, alternatives: tuple[int, int] = (3, 7),
-                     min_confidence: float = 0.99) -> dict[tuple[int, int], int | None]:
+                     confidence_levels: tuple[float, ...] = (0.999, 0.99, 0.0)) -> dict[tuple[int, int], int | None]:
     """§1's example: a correctly classified ``digit`` ranked (digit, a, b) and one ranked (digit, b, a).
 
-    For each order (a, b) and (b, a) returns the test index of the image with the largest ratio p_a/p_b among
-    confident (p_digit ≥ ``min_confidence``, else any correct) images whose second- and third-ranked classes are
-    exactly a then b; None if no such image exists.
+    For each order (a, b) and (b, a) returns the test index of the image with the largest ratio p_a/p_b among the
+    correct images whose second- and third-ranked classes are exactly a then b and whose p_digit reaches the first
+    of ``confidence_levels`` that any such image reaches (confident nets make the probabilities tiny, as in §1);
+    None if no image is ranked that way.
     """
     a, b = alternatives
     order = ranked_classes(logits)
     logp = torch.log_softmax(logits.double(), dim=-1)
     correct = (order[:, 0] == digit) & (labels == digit)
-    confident = correct & (logp[:, digit].exp() >= min_confidence)
+    p_digit = logp[:, digit].exp()
     out: dict[tuple[int, int], int | None] = {}
     for first, second in ((a, b), (b, a)):
         ranked = (order[:, 1] == first) & (order[:, 2] == second)
-        for pool in (confident & ranked, correct & ranked):
+        for pool in (correct & ranked & (p_digit >= level) for level in confidence_levels):
             if pool.any():
                 score = torch.where(pool, logp[:, first] - logp[:, second], torch.tensor(-torch.inf, dtype=logp.dtype))
                 out[(first, second)] = int(score.argmax())

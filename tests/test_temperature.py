@@ -167,3 +167,12 @@ def test_mlp_from_state_round_trip_and_teacher_reuse(tmp_path, monkeypatch):
     torch.testing.assert_close(again(x), model(x), rtol=0, atol=0)
     _, other = teacher_for(spec, x, y, profile="quick", seed=4, device=torch.device("cpu"), progress=False)
     assert other == "trained"  # a different seed is not compatible
+
+
+def test_pick_look_alikes_prefers_confident_images():
+    z = torch.full((2, 10), -10.0, dtype=torch.float64)
+    z[:, 2] = 10.0
+    z[0, 3], z[0, 7] = -1.0, -3.0  # p(2) ≈ 1: ratio e^2
+    z[1, 2], z[1, 3], z[1, 7] = 1.0, 0.5, -6.0  # p(2) ≈ 0.6: ratio e^6.5, but not confident
+    assert pick_look_alikes(z, torch.tensor([2, 2]))[(3, 7)] == 0
+    assert pick_look_alikes(z[1:], torch.tensor([2]))[(3, 7)] == 0  # falls back to any correct image
