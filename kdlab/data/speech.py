@@ -292,9 +292,11 @@ def synthesize_splits(plan: dict[str, list[dict]], recipe: dict, workers: int) -
 
 
 # ----------------------------------------------------------------------------------------------------- build / load
-def corpus_dir(root: str | Path = "data", profile: str = "quick") -> Path:
-    """Where a profile's corpus lives: ``<root>/speech/<profile>``."""
-    return Path(root) / "speech" / profile
+def corpus_dir(root: str | Path | None = None, profile: str = "quick") -> Path:
+    """Where a profile's corpus lives: ``<root>/speech/<profile>``; root None = ``kdlab.paths.data_root()``."""
+    from kdlab.paths import data_root
+
+    return data_root(root) / "speech" / profile
 
 
 def _read_json(path: Path) -> dict:
@@ -331,7 +333,7 @@ def verify_corpus(folder: str | Path, recipe: dict) -> dict:
     return manifest
 
 
-def build_corpus(root: str | Path = "data", profile: str = "quick", workers: int | None = None, force: bool = False,
+def build_corpus(root: str | Path | None = None, profile: str = "quick", workers: int | None = None, force: bool = False,
                  *, recipe: dict | None = None) -> Path:  # fmt: skip
     """Synthesize the corpus into ``<root>/speech/<profile>`` (no-op if a valid one exists); returns the folder."""
     recipe = recipe if recipe is not None else make_recipe(profile)
@@ -401,7 +403,7 @@ class SpeechCorpus:
     states: int  # 1 or 3 classes per phone
 
 
-def load_corpus(root: str | Path = "data", profile: str = "quick", states: int = 1, *,
+def load_corpus(root: str | Path | None = None, profile: str = "quick", states: int = 1, *,
                 recipe: dict | None = None) -> SpeechCorpus:  # fmt: skip
     """Verify and load a built corpus; labels are phones (``states=1``) or phone states (``states=3``)."""
     if states not in (1, 3):
