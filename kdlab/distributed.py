@@ -30,7 +30,7 @@ import math
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import timedelta
@@ -170,6 +170,8 @@ def to_cpu(obj: Any) -> Any:
         return replace(obj, **{f.name: to_cpu(getattr(obj, f.name)) for f in fields(obj) if f.init})
     if isinstance(obj, dict):
         return {k: to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # namedtuple
+        return type(obj)(*(to_cpu(v) for v in obj))
     if isinstance(obj, (list, tuple)):
         return type(obj)(to_cpu(v) for v in obj)
     return obj
@@ -200,7 +202,8 @@ def map_jobs(fn: Callable[[T], Any], jobs: Sequence[T], env: DistEnv | None = No
     """Run ``fn`` on this rank's share of ``jobs`` (``split_jobs``); on rank 0 return all results in job order.
 
     Other ranks get None. Results are moved to CPU before gathering. A job that raises fails its rank (and so the
-    launch): nothing is gathered from a half-finished set.
+    launch): nothing is gathered from a half-finished set. Pass ``enumerate``-d jobs (``list(enumerate(specs))``)
+    when ``fn`` needs the job's index, e.g. to seed it so that its result does not depend on the number of ranks.
     """
     env = env or current_env()
     mine = [fn(job) for job in split_jobs(jobs, env)]
@@ -212,12 +215,6 @@ def map_jobs(fn: Callable[[T], Any], jobs: Sequence[T], env: DistEnv | None = No
         for k, result in enumerate(chunk):
             results[rank + k * env.world_size] = result
     return results
-
-
-def job_owner(index: int, env: DistEnv | None = None) -> int:
-    """The rank that ``split_jobs`` gives job ``index`` to."""
-    env = env or current_env()
-    return index % env.world_size
 
 
 # ------------------------------------------------------------------------------------- data-parallel fit
@@ -394,10 +391,3 @@ def fit_ddp(
     model.eval()
     return history
 
-
-def iter_mine(jobs: Iterable[T], env: DistEnv | None = None) -> Iterable[tuple[int, T]]:
-    """(index, job) pairs for this rank's share, with the job's index in the full list."""
-    env = env or current_env()
-    for i, job in enumerate(jobs):
-        if i % env.world_size == env.rank:
-            yield i, job

@@ -75,11 +75,12 @@ TINY = ["--epochs", "1", "--train-size", "256", "--hidden", "16", "--no-progress
 @pytest.fixture(scope="module")
 def launches(tmp_path_factory, mnist_dir):
     """Start every multi-process job of this file at once; each test waits for its own."""
-    folders = {name: tmp_path_factory.mktemp(name) for name in ("ddp", "ensemble", "crash")}
+    folders = {name: tmp_path_factory.mktemp(name) for name in ("ddp", "ensemble", "crash", "killed")}
     jobs = {
         "ddp": _torchrun([__file__, "worker", str(folders["ddp"] / "ddp.pt")], folders["ddp"]),
         "ensemble": _kdlab_train(["ensemble", "--members", "3", "--seed", "5"], folders["ensemble"], mnist_dir),
         "crash": _kdlab_train(["teacher", "--epochs", "2", "--fail-rank", "1"], folders["crash"], mnist_dir),
+        "killed": _kdlab_train(["teacher", "--fail-rank", "0", "--fail-mode", "kill"], folders["killed"], mnist_dir),
     }
     yield {name: (job, folders[name]) for name, job in jobs.items()}
     for job in jobs.values():
@@ -138,15 +139,15 @@ def _job(i: int) -> dict:
     return {"index": i, "rank": rank, "state": model.state_dict()}
 
 
-def worker(out: str) -> None:
+def worker(out: str, device: str = "cpu") -> None:
     """Run every scenario with fit_ddp (2 ranks) and the job split; rank 0 saves the results to ``out``."""
     from kdlab.distributed import distributed, fit_ddp, map_jobs
 
-    with distributed("cpu") as env:
+    with distributed(device) as env:  # gloo on "cpu", NCCL on "cuda" (one GPU per rank)
         results = {}
         for name in SCENARIOS:
             model, kwargs = scenario(name)
-            history = fit_ddp(model, device="cpu", **kwargs)
+            history = fit_ddp(model, **kwargs)
             results[name] = {"state": model.state_dict(), "loss": history.train_loss}
         results["jobs"] = map_jobs(_job, list(range(5)))
         if env.is_main:
@@ -247,5 +248,35 @@ def test_a_crashed_rank_fails_the_job_with_one_line_and_no_complete_run(launches
     assert not list((runs / "train_mnist_teacher" / ".staging").glob("*"))  # nothing left half-written
 
 
-if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "worker":
-    worker(sys.argv[2])
+def test_a_killed_rank_0_leaves_a_failed_run_not_a_staging_folder(launches):
+    """SIGKILL on rank 0 (no Python cleanup, like an OOM kill): the launcher finalizes its staging run as FAILED."""
+    from kdlab.runs import list_runs
+
+    job, folder = launches["killed"]
+    code, stderr = job.wait()
+    assert code == 2, stderr[-3000:]
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("kdlab train: error: rank 0 of 2 died without an error report"), last
+    infos = list_runs(folder / "runs")
+    assert [i.status for i in infos] == ["failed"] and "rank 0 of 2 died" in infos[0].problem
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 CUDA devices (NCCL)")
+def test_ddp_equals_single_process_on_two_gpus_with_nccl(tmp_path):
+    out = tmp_path / "ddp_cuda.pt"
+    job = _torchrun([__file__, "worker", str(out), "cuda"], tmp_path)
+    code, stderr = job.wait()
+    assert code == 0, stderr[-3000:]
+    got = torch.load(out, weights_only=False, map_location="cpu")
+    for name in SCENARIOS:
+        model, kwargs = scenario(name)
+        history = fit(model, device="cuda:0", **kwargs)
+        for key, ref in model.state_dict().items():
+            torch.testing.assert_close(got[name]["state"][key], ref.cpu(), rtol=1e-4, atol=5e-5)
+        torch.testing.assert_close(torch.tensor(got[name]["loss"]), torch.tensor(history.train_loss), rtol=1e-4,
+                                   atol=1e-6)
+
+
+if __name__ == "__main__" and len(sys.argv) in (3, 4) and sys.argv[1] == "worker":
+    worker(*sys.argv[2:])
