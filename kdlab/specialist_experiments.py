@@ -1,0 +1,162 @@
+"""Notebook 06's recipes: profiles, the generalist, distilling the generalist + specialists back into one net, and
+the figures. The method itself lives in ``kdlab.specialists``; this module only wires it into experiments.
+
+Profiles (DESIGN.md §2): ``quick`` ≈ 1–2 min on an idle 2-core CPU (CI), ``full`` well under an hour on the same
+CPU, ``paper`` the 60k MNIST-100 at larger widths and budgets, meant for a GPU. The generalist is deliberately given
+a small budget (a few epochs): the paper's JFT generalist was limited by compute, not data, and specialists are
+worth having only while the generalist still confuses classes it could learn to separate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from kdlab.models import MLP
+from kdlab.train import TrainConfig, fit
+
+
+@dataclass(frozen=True)
+class SpecialistProfile:
+    """Sizes and budgets of one notebook-06 run."""
+
+    n_train_per_class: int  # MNIST-100 pairs per class (×100 classes)
+    n_test_per_class: int
+    hidden: int  # generalist: 1568-hidden-hidden-100 ReLU MLP; specialists copy it
+    generalist_epochs: int
+    n_clusters: int  # K of the K-means (§5.3)
+    overlap: float  # each cluster also takes ⌈overlap·size⌉ nearest classes of other clusters (Table 4)
+    specialist_steps: int  # §5.2 dustbin specialists on the full training set
+    specialist_batch: int
+    soft_data_fraction: float  # §6.1: specialists trained on this fraction of the training set…
+    soft_specialists: int  # …the most confusable clusters only…
+    soft_steps: int  # …for this many steps (long enough to overfit)
+    eval_every: int
+    distill_epochs: int  # beyond the paper: generalist + specialists → one net
+    combine_steps: int  # gradient steps of eq. 5
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PROFILES = {
+    "quick": SpecialistProfile(n_train_per_class=200, n_test_per_class=30, hidden=128, generalist_epochs=3,
+                               n_clusters=16, overlap=0.5, specialist_steps=150, specialist_batch=64,
+                               soft_data_fraction=0.1, soft_specialists=6, soft_steps=300, eval_every=30,
+                               distill_epochs=2, combine_steps=200),
+    "full": SpecialistProfile(n_train_per_class=600, n_test_per_class=100, hidden=256, generalist_epochs=4,
+                              n_clusters=20, overlap=0.5, specialist_steps=600, specialist_batch=128,
+                              soft_data_fraction=0.05, soft_specialists=10, soft_steps=1500, eval_every=100,
+                              distill_epochs=3, combine_steps=300),
+    "paper": SpecialistProfile(n_train_per_class=600, n_test_per_class=100, hidden=1200, generalist_epochs=10,
+                               n_clusters=25, overlap=0.5, specialist_steps=3000, specialist_batch=256,
+                               soft_data_fraction=0.03, soft_specialists=25, soft_steps=5000, eval_every=250,
+                               distill_epochs=10, combine_steps=500),
+}
+
+
+def accuracy(probs: torch.Tensor, labels: torch.Tensor) -> float:
+    """Top-1 accuracy of (N, C) probabilities or logits."""
+    return float((probs.argmax(-1).cpu() == labels.cpu()).float().mean())
+
+
+def train_generalist(x: torch.Tensor, y: torch.Tensor, hidden: int, epochs: int, seed: int = 0,
+                     device: str | torch.device = "cpu", lr: float = 0.05, progress: bool = True) -> MLP:
+    """The full model: a 1568-hidden-hidden-100 ReLU MLP on hard labels (kept simple: no dropout, few epochs)."""
+    torch.manual_seed(seed)
+    model = MLP(x.shape[1], [hidden, hidden], int(y.max()) + 1)
+    fit(model, x, y, config=TrainConfig(epochs=epochs, batch_size=128, lr=lr, seed=seed, progress=progress,
+                                        desc="generalist"), device=device)
+    return model
+
+
+def finetune(model: MLP, x: torch.Tensor, y: torch.Tensor, epochs: int, teacher_logits: torch.Tensor | None = None,
+             temperature: float = 1.0, hard_weight: float = 0.0, seed: int = 0, lr: float = 0.02,
+             device: str | torch.device = "cpu", progress: bool = True) -> MLP:
+    """A copy of ``model`` trained ``epochs`` more on hard labels, or on a teacher's soft targets (distillation)."""
+    student = MLP(model.widths[0], model.widths[1:-1], model.widths[-1])
+    student.load_state_dict(model.state_dict())
+    cfg = TrainConfig(epochs=epochs, batch_size=128, lr=lr, seed=seed, temperature=temperature,
+                      hard_weight=hard_weight, progress=progress, desc="finetune")
+    fit(student, x, y, config=cfg, teacher_logits=teacher_logits, device=device)
+    return student
+
+
+def gain_kept(base: float, teacher: float, student: float) -> float:
+    """Fraction of the teacher's gain over the base that the student keeps: (student − base)/(teacher − base)."""
+    return (student - base) / (teacher - base) if teacher != base else float("nan")
+
+
+# ---------------------------------------------------------------------------------------------- figures
+
+
+def cluster_grid_figure(images: np.ndarray, clusters: list, scores: list[float] | None = None, max_clusters: int = 8,
+                        per_row: int = 8):
+    """Table 2 analog: one row of example images per cluster (its classes), labelled with the class numbers."""
+    import matplotlib.pyplot as plt
+
+    shown = clusters[:max_clusters]
+    cols = min(per_row, max(len(c) for c in shown))
+    fig, axes = plt.subplots(len(shown), cols, figsize=(1.25 * cols, 0.75 * len(shown) + 0.4), squeeze=False)
+    for r, cl in enumerate(shown):
+        for k in range(cols):
+            ax = axes[r, k]
+            ax.axis("off")
+            if k < len(cl):
+                ax.imshow(images[cl[k]], cmap="gray_r", interpolation="nearest")
+                ax.set_title(f"{int(cl[k]):02d}", fontsize=8, pad=1)
+        label = f"S{r}" + (f" ({scores[r]:.3f})" if scores is not None else "")
+        axes[r, 0].text(-4, 14, label, ha="right", va="center", fontsize=8)
+        if len(cl) > cols:
+            axes[r, -1].text(60, 14, f"+{len(cl) - cols}", va="center", fontsize=8)
+    fig.suptitle("Clusters of classes the generalist predicts together (Table 2 analog)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def covariance_figure(cov: np.ndarray, order: np.ndarray, assignment: np.ndarray):
+    """The covariance of the generalist's predictions, classes ordered by cluster, cluster blocks outlined."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    c = np.asarray(cov)[np.ix_(order, order)]
+    lim = float(np.quantile(np.abs(c), 0.99)) or 1.0
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    im = ax.imshow(c, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+    sorted_assign = np.asarray(assignment)[order]
+    start = 0
+    for k in range(1, len(order) + 1):
+        if k == len(order) or sorted_assign[k] != sorted_assign[start]:
+            ax.add_patch(Rectangle((start - 0.5, start - 0.5), k - start, k - start, fill=False, ec="black", lw=0.8))
+            start = k
+    ticks = np.arange(0, len(order), 5)
+    ax.set_xticks(ticks, [f"{int(order[t]):02d}" for t in ticks], fontsize=6, rotation=90)
+    ax.set_yticks(ticks, [f"{int(order[t]):02d}" for t in ticks], fontsize=6)
+    ax.set_title("Covariance of the generalist's predicted probabilities,\nclasses ordered by K-means cluster", fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig
+
+
+def curves_figure(curves, title: str):
+    """§6.1: mean conditional accuracy / NLL of the specialists on train and test vs training step, per kind."""
+    import matplotlib.pyplot as plt
+
+    mean = curves.groupby(["kind", "split", "step"], as_index=False)[["cond_acc", "cond_nll"]].mean()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    styles = {"dustbin": "tab:red", "soft": "tab:blue"}
+    for (kind, split), g in mean.groupby(["kind", "split"]):
+        ls = "-" if split == "test" else "--"
+        for ax, col in zip(axes, ["cond_acc", "cond_nll"]):
+            ax.plot(g["step"], g[col], ls, color=styles.get(kind, "k"), label=f"{kind}, {split}")
+    axes[0].set_ylabel("conditional accuracy (own classes)")
+    axes[1].set_ylabel("conditional NLL (own classes)")
+    for ax in axes:
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
