@@ -1,0 +1,72 @@
+"""kdlab.speech_experiment: the pieces of notebook 05 on small synthetic frame sets (the corpus is not needed)."""
+
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from kdlab import speech_experiment as E
+from kdlab.data.speech import SpeechSplit
+
+
+def test_ensemble_log_probs_is_the_log_of_the_mean_distribution():
+    g = torch.Generator().manual_seed(0)
+    lp = torch.log_softmax(torch.randn(10, 7, 5, generator=g), dim=-1)  # (members, frames, classes)
+    expected = lp.exp().mean(0).log()
+    torch.testing.assert_close(E.ensemble_log_probs(lp), expected)
+
+
+def test_gain_kept():
+    assert E.gain_kept(58.9, 61.1, 60.8) == pytest.approx(1.9 / 2.2)  # the paper's Table 1: 86 %
+    assert math.isnan(E.gain_kept(50.0, 50.0, 51.0))
+
+
+def test_select_utterances_and_small_subset_keep_whole_utterances():
+    split = SpeechSplit(
+        torch.arange(10.0)[:, None], torch.arange(10), torch.tensor([0, 2, 5, 10]), torch.tensor([4, 5, 6])
+    )
+    sub = E.select_utterances(split, [2, 0])
+    assert sub.labels.tolist() == [5, 6, 7, 8, 9, 0, 1] and sub.utt_bounds.tolist() == [0, 5, 7]
+    assert sub.speakers.tolist() == [6, 4]
+    data = _fake_data()
+    small = E.small_subset(data, 0.25, seed=0)
+    b = small.bounds.tolist()
+    assert len(b) == 3 and b[-1] == len(small.y)  # 25 % of 8 utterances = 2 whole utterances
+
+
+def _fake_data(classes: int = 6, frames_per_utt: int = 30, utts: int = 8, dim: int = 12) -> E.SpeechData:
+    g = torch.Generator().manual_seed(1)
+    centers = torch.randn(classes, dim, generator=g) * 2
+
+    def frame_set(n_utts: int) -> E.FrameSet:
+        y = torch.randint(0, classes, (n_utts * frames_per_utt,), generator=g)
+        x = centers[y] + torch.randn(len(y), dim, generator=g)
+        bounds = torch.arange(n_utts + 1) * frames_per_utt
+        return E.FrameSet(x, y, bounds, torch.zeros(n_utts, dtype=torch.long))
+
+    return E.SpeechData(frame_set(utts), frame_set(2), frame_set(2), frame_set(2), [f"p{i}" for i in range(classes)], 1)
+
+
+def test_tables_run_end_to_end_on_a_toy_problem():
+    cfg = E.get_profile("quick")
+    tiny = replace(cfg, hidden=(16,), ensemble_size=3, temperatures=(1.0, 4.0), small_fraction=0.25, curve_frames=50,
+                   baseline=replace(cfg.baseline, epochs=2, progress=False),
+                   distilled=replace(cfg.distilled, epochs=2, progress=False),
+                   small=replace(cfg.small, epochs=3, progress=False))  # fmt: skip
+    data = _fake_data()
+    t1 = E.run_table1(tiny, data, device="cpu", progress=False, n_posterior_utts=1)
+    assert list(t1.table.model) == ["baseline", "10x ensemble", "distilled T=1", "distilled T=4"]
+    assert t1.table.chosen_on_val.sum() == 1 and t1.best_temperature in (1.0, 4.0)
+    assert t1.table.frame_acc_seen.between(0, 100).all()
+    assert t1.table.phone_error_rate.notna().sum() == 3  # baseline, ensemble and the chosen student are decoded
+    assert t1.posteriors["teacher"].shape == (30, 6)
+    assert set(E.summarize_table1(t1)) >= {"gain_kept_seen", "gain_kept_unseen", "distilled_per"}
+    t5, curves = E.run_table5(tiny, data, t1.baseline, t1.best_temperature, device="cpu", progress=False)
+    assert list(t5.system) == list(E.PAPER_TABLE5)
+    assert len(curves) == 2 * 3 and set(curves.columns) >= {"setting", "epoch", "train_acc", "val_acc", "test_acc"}
+
+
+def test_unknown_profile():
+    with pytest.raises(ValueError, match="valid profiles"):
+        E.get_profile("huge")
