@@ -56,8 +56,10 @@ def test_tables_run_end_to_end_on_a_toy_problem():
                    small=replace(cfg.small, epochs=3, progress=False))  # fmt: skip
     data = _fake_data()
     t1 = E.run_table1(tiny, data, device="cpu", progress=False, n_posterior_utts=1)
-    assert list(t1.table.model) == ["baseline", "10x ensemble", "distilled T=1", "distilled T=4"]
-    assert t1.table.chosen_on_val.sum() == 1 and t1.best_temperature in (1.0, 4.0)
+    assert set(t1.table.model) == {"baseline", "10x ensemble", "distilled T=1", "distilled T=4"}
+    assert list(t1.table.model[:2]) == ["baseline", "10x ensemble"]
+    assert t1.table.chosen_on_val.tolist() == [False, False, True, False]  # the chosen student comes first
+    assert t1.best_temperature == t1.table.temperature[2]
     assert t1.table.frame_acc_seen.between(0, 100).all()
     assert t1.table.phone_error_rate.notna().sum() == 3  # baseline, ensemble and the chosen student are decoded
     assert t1.posteriors["teacher"].shape == (30, 6)
