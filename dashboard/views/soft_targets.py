@@ -21,7 +21,7 @@ def prob_figure(teacher: np.ndarray, student: np.ndarray | None, label: int, tem
     if student is not None:
         ax.bar(x + width / 2, student, width, label="distilled student", color="#ff7f0e")
     ax.set_yscale("log")
-    floor = max(1e-12, min(float(teacher.min()), float(student.min()) if student is not None else 1.0) / 3)
+    floor = max(1e-30, min(float(teacher.min()), float(student.min()) if student is not None else 1.0) / 3)
     ax.set_ylim(floor, 1.5)
     ax.set_xticks(x)
     ax.get_xticklabels()[label].set_fontweight("bold")
