@@ -172,6 +172,22 @@ def test_batch_piece_and_split_jobs_cover_everything():
     assert sorted(sum(shares, [])) == jobs and shares[1] == [1, 4]
 
 
+def test_kdlab_train_command_line_builds_the_torchrun_launch():
+    from kdlab.cli import build_parser
+    from kdlab.dist_train import _worker_argv, torchrun_command
+    from kdlab.dist_train import build_parser as train_parser
+
+    args = build_parser().parse_args(["train", "teacher", "--nproc", "2", "--epochs", "1"])
+    assert (args.what, args.rest) == ("teacher", ["--nproc", "2", "--epochs", "1"])
+    argv = ["teacher", "--nproc=4", "--epochs", "1", "--nnodes", "2", "--rdzv-endpoint", "node0:29500"]
+    assert _worker_argv(argv) == ["teacher", "--epochs", "1"]
+    cmd = torchrun_command(train_parser().parse_args(argv), _worker_argv(argv))
+    assert "--nproc-per-node=4" in cmd and "--nnodes=2" in cmd and "--rdzv-endpoint=node0:29500" in cmd
+    assert cmd[-5:] == ["-m", "kdlab.dist_train", "teacher", "--epochs", "1"]
+    with pytest.raises(ValueError, match="rdzv-endpoint"):
+        torchrun_command(train_parser().parse_args(["teacher", "--nproc", "2", "--nnodes", "2"]), ["teacher"])
+
+
 def test_shift_images_matches_jitter_images():
     x = torch.rand(9, 64)
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
