@@ -296,19 +296,27 @@ class RunInfo:
         return str(self.params.get("PROFILE", "?"))
 
     @property
-    def artifacts(self) -> dict[str, Path]:
+    def artifact_files(self) -> dict[str, Path]:
+        """Every artifact by full file name (``entropy_vs_t.csv`` and ``entropy_vs_t.png`` both appear)."""
         folder = self.path / "artifacts"
         if not folder.is_dir():
             return {}
-        return {p.stem: p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+        return {p.name: p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+
+    @property
+    def artifacts(self) -> dict[str, Path]:
+        """Artifacts by stem; where a figure shares a stem with data (``x.png`` beside ``x.csv``) the data wins."""
+        out: dict[str, Path] = {}
+        for path in sorted(self.artifact_files.values(), key=lambda p: p.suffix == ".png", reverse=True):
+            out[path.stem] = path
+        return out
 
     def artifact(self, name: str) -> Path:
-        """Path of artifact ``name`` (stem or file name); FileNotFoundError naming the run if missing."""
-        arts = self.artifacts
-        for key in (name, Path(name).stem):
-            if key in arts and (key == name or arts[key].name == name or "." not in name):
-                return arts[key]
-        raise FileNotFoundError(f"run {self.notebook}/{self.run_id} has no artifact '{name}'")
+        """Path of artifact ``name`` (a full file name, or a stem); FileNotFoundError naming the run if missing."""
+        found = self.artifact_files.get(name) or self.artifacts.get(name)
+        if found is None:
+            raise FileNotFoundError(f"run {self.notebook}/{self.run_id} has no artifact '{name}'")
+        return found
 
 
 def _read_json(path: Path) -> tuple[dict[str, Any] | None, str]:
@@ -405,7 +413,7 @@ def latest_run(notebook: str, root: str | Path | None = None, profile: str | Non
     for info in list_runs(root, notebook, include_staging=False):
         if not info.ok or (profile is not None and info.profile != profile):
             continue
-        if all(name in info.artifacts for name in require):
+        if all(name in info.artifacts or name in info.artifact_files for name in require):
             return info
     return None
 

@@ -23,6 +23,9 @@ def test_complete_run_has_everything(runs_dir):
     assert info.metrics == {"teacher_errors": 80}
     assert {"device", "wall_time_s", "peak_memory_mb", "torch", "python", "git_commit"} <= set(info.env)
     assert set(info.artifacts) == {"test_logits", "sweep"}
+    (final / "artifacts" / "sweep.png").write_bytes(b"png")  # a figure sharing the table's stem
+    assert info.artifacts["sweep"].name == "sweep.csv" and info.artifact("sweep.png").suffix == ".png"
+    assert latest_run("03_mnist_distillation", require=("sweep.png", "sweep.csv")).path == final
     assert latest_run("03_mnist_distillation", profile="quick", require=("sweep",)).path == final
     assert latest_run("03_mnist_distillation", profile="full") is None
 
