@@ -70,15 +70,15 @@ def _runs(args: argparse.Namespace) -> None:
 
 def _dashboard(args: argparse.Namespace) -> None:
     runs = paths.runs_root(args.runs).resolve()
-    app = paths.project_root() / "dashboard" / "app.py"
-    if not app.is_file():
-        raise FileNotFoundError(f"{app} not found: the dashboard ships with the kdlab checkout")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
-           "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--", "--runs", str(runs)]
+    root = paths.project_root()
+    if not (root / "dashboard" / "app.py").is_file():
+        raise FileNotFoundError(f"{root / 'dashboard' / 'app.py'} not found: the dashboard ships with the kdlab checkout")
+    sys.path.insert(0, str(root))
+    from dashboard.launch import command
+
     print(f"dashboard on http://127.0.0.1:{args.port} over {runs} (Ctrl-C stops it)", flush=True)
     env = dict(os.environ, KDLAB_RUNS=str(runs))
-    raise SystemExit(subprocess.call(cmd, env=env))
+    raise SystemExit(subprocess.call(command(runs, args.port), env=env))
 
 
 def _bench(args: argparse.Namespace) -> None:
