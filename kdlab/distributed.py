@@ -305,12 +305,15 @@ def fit_ddp(
     history = History()
     start_epoch = 0
     ckpt = Path(config.checkpoint_path) if config.checkpoint_path else None
-    if ckpt is not None and ckpt.exists():
-        state = torch.load(ckpt, map_location=dev, weights_only=False)
+    state = None
+    if ckpt is not None:  # rank 0's checkpoint, sent to all: other nodes need not see rank 0's file system
+        state = torch.load(ckpt, map_location="cpu", weights_only=False) if env.is_main and ckpt.exists() else None
+        state = broadcast_from_rank0(state, env)
+    if state is not None:
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        optimizer.load_state_dict(state["optimizer"])  # moves its tensors to the parameters' device
         scheduler.load_state_dict(state["scheduler"])
-        gen.set_state(state["generator"].cpu() if dev.type == "cpu" else state["generator"])
+        gen.set_state(state["generator"])  # a CPU ByteTensor for every device's generator
         history = History(**state["history"])
         start_epoch = state["epoch"] + 1
     ddp = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)  # broadcasts rank 0's parameters

@@ -139,6 +139,22 @@ def _job(i: int) -> dict:
     return {"index": i, "rank": rank, "state": model.state_dict()}
 
 
+def _interrupted_then_resumed(path: Path, fit_fn) -> dict:
+    """Train 'hard_jitter_maxnorm' with a checkpoint, stop after epoch 1, resume in a fresh model: final weights."""
+    model, kwargs = scenario("hard_jitter_maxnorm")
+    kwargs["config"] = replace(kwargs["config"], checkpoint_path=str(path))
+
+    def stop(epoch, _model):
+        if epoch == 1:
+            raise KeyboardInterrupt  # after epoch 0's checkpoint, before epoch 1's
+
+    with pytest.raises(KeyboardInterrupt):
+        fit_fn(model, on_epoch_end=stop, **kwargs)
+    model, _ = scenario("hard_jitter_maxnorm")
+    history = fit_fn(model, **kwargs)
+    return {"state": model.state_dict(), "loss": history.train_loss}
+
+
 def worker(out: str, device: str = "cpu") -> None:
     """Run every scenario with fit_ddp (2 ranks) and the job split; rank 0 saves the results to ``out``."""
     from kdlab.distributed import distributed, fit_ddp, map_jobs
@@ -150,6 +166,7 @@ def worker(out: str, device: str = "cpu") -> None:
             history = fit_ddp(model, **kwargs)
             results[name] = {"state": model.state_dict(), "loss": history.train_loss}
         results["jobs"] = map_jobs(_job, list(range(5)))
+        results["resumed"] = _interrupted_then_resumed(Path(out).with_name("ckpt.pt"), fit_ddp)
         if env.is_main:
             torch.save(results, out)
 
@@ -210,6 +227,10 @@ def test_ddp_equals_single_process_and_jobs_split(launches):
                                        msg=lambda m, k=key, n=name: f"{n}/{k}: {m}")
         torch.testing.assert_close(torch.tensor(got[name]["loss"]), torch.tensor(history.train_loss),
                                    rtol=1e-4, atol=1e-6)
+    model, kwargs = scenario("hard_jitter_maxnorm")  # the interrupted and resumed DDP run == uninterrupted fit
+    fit(model, device="cpu", **kwargs)
+    for key, ref in model.state_dict().items():
+        torch.testing.assert_close(got["resumed"]["state"][key], ref, rtol=1e-4, atol=2e-5)
     jobs = got["jobs"]
     assert [j["index"] for j in jobs] == list(range(5))
     assert [j["rank"] for j in jobs] == [0, 1, 0, 1, 0]  # round robin over the two ranks
