@@ -216,11 +216,11 @@ def fit(
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        gen.set_state(state["generator"].cpu() if dev.type == "cpu" else state["generator"])
+        gen.set_state(state["generator"].cpu())  # generator states are CPU byte tensors, even for CUDA
         history = History(**state["history"])
         torch.set_rng_state(state["torch_rng"])  # dropout masks continue as if never interrupted
         if dev.type == "cuda" and state.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state(state["cuda_rng"], dev)
+            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), dev)
         start_epoch = state["epoch"] + 1
 
     max_norm = getattr(model, "apply_max_norm", None)
