@@ -218,7 +218,7 @@ def fit(
         scheduler.load_state_dict(state["scheduler"])
         gen.set_state(state["generator"].cpu())  # generator states are CPU byte tensors, even for CUDA
         history = History(**state["history"])
-        torch.set_rng_state(state["torch_rng"])  # dropout masks continue as if never interrupted
+        torch.set_rng_state(state["torch_rng"].cpu())  # dropout masks continue as if never interrupted
         if dev.type == "cuda" and state.get("cuda_rng") is not None:
             torch.cuda.set_rng_state(state["cuda_rng"].cpu(), dev)
         start_epoch = state["epoch"] + 1
