@@ -152,7 +152,7 @@ def test_mlp_from_state_round_trip_and_teacher_reuse(tmp_path, monkeypatch):
 
     monkeypatch.setenv("KDLAB_RUNS", str(tmp_path))
     monkeypatch.delenv("KDLAB_RUN_DIR", raising=False)
-    spec = TeacherSpec(hidden=(7, 5), epochs=1)
+    spec = TeacherSpec(hidden=(7, 5), epochs=1, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5, jitter=2)  # full-profile path
     x = torch.rand(64, 784)
     y = torch.randint(0, 10, (64,))
     model, source = teacher_for(spec, x, y, profile="quick", seed=3, device=torch.device("cpu"), progress=False)
