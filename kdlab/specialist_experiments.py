@@ -1,8 +1,9 @@
 """Notebook 06's recipes: profiles, the generalist, distilling the generalist + specialists back into one net, and
 the figures. The method itself lives in ``kdlab.specialists``; this module only wires it into experiments.
 
-Profiles (DESIGN.md §2): ``quick`` ≈ 1–2 min on an idle 2-core CPU (CI), ``full`` well under an hour on the same
-CPU, ``paper`` the 60k MNIST-100 at larger widths and budgets, meant for a GPU. The generalist is deliberately given
+Profiles (DESIGN.md §2): ``quick`` ≈ 3 CPU-minutes (≈ 1.5–2 min wall on an idle 2-core CPU; CI), ``full`` the
+60k/10k MNIST-100 with ≈ 20× the quick budget (estimated ≈ 15 min on the same CPU from per-section scaling, not
+yet timed end to end), ``paper`` larger widths and budgets, meant for a GPU. The generalist is deliberately given
 a small budget (a few epochs): the paper's JFT generalist was limited by compute, not data, and specialists are
 worth having only while the generalist still confuses classes it could learn to separate.
 """
@@ -43,17 +44,17 @@ class SpecialistProfile:
 
 PROFILES = {
     "quick": SpecialistProfile(n_train_per_class=200, n_test_per_class=30, hidden=128, generalist_epochs=3,
-                               n_clusters=16, overlap=0.5, specialist_steps=150, specialist_batch=64,
-                               soft_data_fraction=0.1, soft_specialists=6, soft_steps=300, eval_every=30,
-                               distill_epochs=2, combine_steps=200),
+                               n_clusters=16, overlap=0.5, specialist_steps=400, specialist_batch=64,
+                               soft_data_fraction=0.1, soft_specialists=6, soft_steps=300, eval_every=50,
+                               distill_epochs=2, combine_steps=100),
     "full": SpecialistProfile(n_train_per_class=600, n_test_per_class=100, hidden=256, generalist_epochs=4,
-                              n_clusters=20, overlap=0.5, specialist_steps=600, specialist_batch=128,
-                              soft_data_fraction=0.05, soft_specialists=10, soft_steps=1500, eval_every=100,
-                              distill_epochs=3, combine_steps=300),
+                              n_clusters=20, overlap=0.5, specialist_steps=1500, specialist_batch=128,
+                              soft_data_fraction=0.05, soft_specialists=8, soft_steps=1000, eval_every=100,
+                              distill_epochs=3, combine_steps=200),
     "paper": SpecialistProfile(n_train_per_class=600, n_test_per_class=100, hidden=1200, generalist_epochs=10,
-                               n_clusters=25, overlap=0.5, specialist_steps=3000, specialist_batch=256,
+                               n_clusters=25, overlap=0.5, specialist_steps=5000, specialist_batch=256,
                                soft_data_fraction=0.03, soft_specialists=25, soft_steps=5000, eval_every=250,
-                               distill_epochs=10, combine_steps=500),
+                               distill_epochs=10, combine_steps=300),
 }
 
 
@@ -107,7 +108,7 @@ def cluster_grid_figure(images: np.ndarray, clusters: list, scores: list[float] 
             if k < len(cl):
                 ax.imshow(images[cl[k]], cmap="gray_r", interpolation="nearest")
                 ax.set_title(f"{int(cl[k]):02d}", fontsize=8, pad=1)
-        label = f"S{r}" + (f" ({scores[r]:.3f})" if scores is not None else "")
+        label = f"S{r}" + (f" ({scores[r]:.1e})" if scores is not None else "")
         axes[r, 0].text(-4, 14, label, ha="right", va="center", fontsize=8)
         if len(cl) > cols:
             axes[r, -1].text(60, 14, f"+{len(cl) - cols}", va="center", fontsize=8)
