@@ -39,7 +39,6 @@ from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 
 from kdlab.train import (
     History,
@@ -53,6 +52,7 @@ from kdlab.train import (
     fit,
     make_sgd,
     resolve_device,
+    shift_images,
 )
 
 T = TypeVar("T")
@@ -225,17 +225,6 @@ def batch_piece(global_size: int, world: int, rank: int) -> tuple[int, int]:
     q, r = divmod(global_size, world)
     start = rank * q + min(rank, r)
     return start, start + q + (rank < r)
-
-
-def shift_images(x: torch.Tensor, offsets: torch.Tensor, max_shift: int, image_shape: tuple[int, ...]) -> torch.Tensor:
-    """``kdlab.train.jitter_images`` with the (2, batch) offsets given: rank r applies its columns of the global draw."""
-    H, W = image_shape[-2], image_shape[-1]
-    batch = x.shape[0]
-    padded = F.pad(x.reshape(batch, H, W), (max_shift, max_shift, max_shift, max_shift))
-    rows = offsets[0, :, None] + torch.arange(H, device=x.device)  # (batch, H)
-    cols = offsets[1, :, None] + torch.arange(W, device=x.device)  # (batch, W)
-    out = padded[torch.arange(batch, device=x.device)[:, None, None], rows[:, :, None], cols[:, None, :]]
-    return out.reshape(x.shape)
 
 
 def _rows(t: torch.Tensor | None, idx: torch.Tensor, dev: torch.device, member_axis: bool = False,

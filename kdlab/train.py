@@ -110,23 +110,30 @@ class History:
         return pd.DataFrame(data)
 
 
-def jitter_images(x: torch.Tensor, max_shift: int, image_shape: tuple[int, ...], generator: torch.Generator | None = None) -> torch.Tensor:
-    """Shift each image by a random (dy, dx) in [-max_shift, max_shift]², zero-filled, in one gather on the device.
+def shift_images(x: torch.Tensor, offsets: torch.Tensor, max_shift: int, image_shape: tuple[int, ...]) -> torch.Tensor:
+    """Shift image b by (offsets[0, b] − max_shift, offsets[1, b] − max_shift) pixels, zero-filled, in one gather.
 
-    ``x`` is (batch, H·W) or (batch, H, W); the result has the shape of ``x``. The paper's MNIST teacher saw
-    inputs "jittered by up to two pixels in any direction".
+    ``x`` is (batch, H·W) or (batch, H, W); ``offsets`` is (2, batch) in [0, 2·max_shift]. Split out of
+    ``jitter_images`` so data-parallel ranks can apply their slice of one global draw (``kdlab.distributed``).
     """
-    if max_shift == 0:
-        return x
     H, W = image_shape[-2], image_shape[-1]
     batch = x.shape[0]
-    img = x.reshape(batch, H, W)
-    padded = F.pad(img, (max_shift, max_shift, max_shift, max_shift))
-    offsets = torch.randint(0, 2 * max_shift + 1, (2, batch), device=x.device, generator=generator)
+    padded = F.pad(x.reshape(batch, H, W), (max_shift, max_shift, max_shift, max_shift))
     rows = offsets[0, :, None] + torch.arange(H, device=x.device)  # (batch, H)
     cols = offsets[1, :, None] + torch.arange(W, device=x.device)  # (batch, W)
     out = padded[torch.arange(batch, device=x.device)[:, None, None], rows[:, :, None], cols[:, None, :]]
     return out.reshape(x.shape)
+
+
+def jitter_images(x: torch.Tensor, max_shift: int, image_shape: tuple[int, ...], generator: torch.Generator | None = None) -> torch.Tensor:
+    """Shift each image by a random (dy, dx) in [-max_shift, max_shift]², zero-filled, on the device.
+
+    The paper's MNIST teacher saw inputs "jittered by up to two pixels in any direction".
+    """
+    if max_shift == 0:
+        return x
+    offsets = torch.randint(0, 2 * max_shift + 1, (2, x.shape[0]), device=x.device, generator=generator)
+    return shift_images(x, offsets, max_shift, image_shape)
 
 
 def _lr_factor(schedule: str, warmup_frac: float, total: int) -> Callable[[int], float]:
