@@ -141,15 +141,22 @@ def _online_kmeans(X: np.ndarray, n_clusters: int, rng: np.random.Generator, bat
 
 
 def covariance_clusters(probs: np.ndarray | torch.Tensor, n_clusters: int, seed: int = 0, overlap: float = 0.0,
-                        **kmeans) -> Clustering:
-    """§5.3: K-means on the columns of the covariance of the generalist's predictions; needs no labels."""
-    return kmeans_columns(prediction_covariance(probs), n_clusters, seed, overlap=overlap, **kmeans)
+                        details: bool = False, **kmeans) -> list[np.ndarray] | Clustering:
+    """§5.3: K-means on the columns of the covariance of the generalist's predictions; needs no labels.
+
+    Returns the clusters (a list of class-index arrays), or with ``details`` the whole ``Clustering`` (partition,
+    centres, ordering for the heat map).
+    """
+    result = kmeans_columns(prediction_covariance(probs), n_clusters, seed, overlap=overlap, **kmeans)
+    return result if details else result.clusters
 
 
 def confusion_clusters(probs: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, n_clusters: int,
-                       seed: int = 0, overlap: float = 0.0, **kmeans) -> Clustering:
+                       seed: int = 0, overlap: float = 0.0, details: bool = False, **kmeans
+                       ) -> list[np.ndarray] | Clustering:
     """The alternative §5.3 mentions: the same K-means on the columns of the (soft, symmetrized) confusion matrix."""
-    return kmeans_columns(soft_confusion(probs, labels), n_clusters, seed, overlap=overlap, **kmeans)
+    result = kmeans_columns(soft_confusion(probs, labels), n_clusters, seed, overlap=overlap, **kmeans)
+    return result if details else result.clusters
 
 
 def confusability(matrix: np.ndarray, cluster: np.ndarray) -> float:

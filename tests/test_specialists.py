@@ -112,10 +112,11 @@ def test_covariance_clusters_from_predictions_with_planted_confusions():
         p = np.full(C, 0.01)
         p[g] += rng.dirichlet(np.ones(3)) * 0.9
         probs.append(p / p.sum())
-    result = sp.covariance_clusters(np.array(probs), 4, seed=0)
-    assert sorted(sorted(c.tolist()) for c in result.clusters) == [g.tolist() for g in groups]
-    over = sp.covariance_clusters(np.array(probs), 4, seed=0, overlap=0.3)
+    clusters = sp.covariance_clusters(np.array(probs), 4, seed=0)
+    assert sorted(sorted(c.tolist()) for c in clusters) == [g.tolist() for g in groups]
+    over = sp.covariance_clusters(np.array(probs), 4, seed=0, overlap=0.3, details=True)
     assert all(len(c) == 4 for c in over.clusters) and over.coverage.sum() == 16
+    assert sorted(over.assignment.tolist()) == sorted([0, 1, 2, 3] * 3)  # the disjoint partition underneath
 
 
 def test_oversampling_shift_restores_the_prior():
