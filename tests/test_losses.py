@@ -11,9 +11,6 @@ from kdlab.losses import (
     softmax_t,
 )
 
-torch.set_default_dtype(torch.float64)
-
-
 @pytest.fixture(autouse=True)
 def _float64():
     old = torch.get_default_dtype()
