@@ -15,6 +15,25 @@ import torch
 from torch import nn
 
 
+def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Inverted dropout (Srivastava et al. 2014) with a faster mask on CPU.
+
+    On CPU, ``torch.bernoulli_`` draws one Mersenne-Twister number per element and took ~30 % of a teacher
+    step; here one 64-bit draw gives four 15-bit uniforms (drop probability resolved to 1/32768). On other
+    devices ``F.dropout`` is already fused and is used as is. Masks come from torch's global RNG either way.
+    """
+    if not training or p == 0:
+        return x
+    if x.device.type != "cpu":
+        return nn.functional.dropout(x, p, True)
+    n = x.numel()
+    words = torch.empty((n + 3) // 4, dtype=torch.int64).random_()  # uniform over [0, 2**63): low 15 bits of each lane uniform
+    lanes = words.view(torch.int16)[:n].view(x.shape) & 0x7FFF  # (…) uniform integers in [0, 32767]
+    threshold = round(p * 32768)
+    mask = (lanes >= threshold).to(x.dtype).mul_(32768 / (32768 - threshold))  # a multiply is 4× cheaper than where()
+    return x * mask
+
+
 class MLP(nn.Module):
     """ReLU MLP with input/hidden dropout and an optional max-norm on each unit's incoming weight vector."""
 
@@ -39,11 +58,11 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, in) -> (batch, classes)
         x = x.flatten(1)
         if self.dropout_input > 0:
-            x = nn.functional.dropout(x, self.dropout_input, self.training)
+            x = dropout(x, self.dropout_input, self.training)
         for layer in self.layers[:-1]:
             x = torch.relu(layer(x))
             if self.dropout_hidden > 0:
-                x = nn.functional.dropout(x, self.dropout_hidden, self.training)
+                x = dropout(x, self.dropout_hidden, self.training)
         return self.layers[-1](x)
 
     @torch.no_grad()
@@ -62,7 +81,7 @@ class MLP(nn.Module):
 
 
 class BatchedMLP(nn.Module):
-    """M independent MLPs as one module: weights (M, in, out), forward (batch, in) or (M, batch, in) -> (M, batch, classes).
+    """M independent MLPs as one module: weights (M, out, in), forward (batch, in) or (M, batch, in) -> (M, batch, classes).
 
     Members share nothing but the code path; each has its own initialization (same scheme as ``nn.Linear``).
     """
@@ -86,7 +105,9 @@ class BatchedMLP(nn.Module):
         self.biases = nn.ParameterList()
         for a, b in zip(sizes[:-1], sizes[1:]):
             bound = 1 / math.sqrt(a)  # nn.Linear's default (kaiming_uniform with a=√5 gives the same bound)
-            self.weights.append(nn.Parameter(torch.empty(num_models, a, b).uniform_(-bound, bound)))
+            # (M, out, in) like nn.Linear: max-norm reduces over the contiguous axis (7× faster than over `in`
+            # in an (M, in, out) layout); the matmul reads it transposed at no cost
+            self.weights.append(nn.Parameter(torch.empty(num_models, b, a).uniform_(-bound, bound)))
             self.biases.append(nn.Parameter(torch.empty(num_models, 1, b).uniform_(-bound, bound)))
         self.num_models = num_models
         self.dropout_input = dropout_input
@@ -100,23 +121,26 @@ class BatchedMLP(nn.Module):
         else:
             x = x.flatten(2)
         if self.dropout_input > 0:
-            x = nn.functional.dropout(x, self.dropout_input, self.training)
+            x = dropout(x, self.dropout_input, self.training)
+        # Activations run feature-major, h = W·h + b with h (M, features, batch): then the weight gradient
+        # (grad · hᵀ) comes out in the weights' own (M, out, in) layout, and autograd does not copy it.
+        h = x.transpose(1, 2)  # (M, in, batch)
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            x = torch.baddbmm(b, x, w)  # (M, batch, out)
+            h = torch.baddbmm(b.transpose(1, 2), w, h)  # (M, out, batch)
             if i < last:
-                x = torch.relu(x)
+                h = torch.relu(h)
                 if self.dropout_hidden > 0:
-                    x = nn.functional.dropout(x, self.dropout_hidden, self.training)
-        return x
+                    h = dropout(h, self.dropout_hidden, self.training)
+        return h.transpose(1, 2)  # (M, batch, classes)
 
     @torch.no_grad()
     def apply_max_norm(self) -> None:
-        """Max-norm per member and unit: the incoming vector of unit j of member m is w[m, :, j]."""
+        """Max-norm per member and unit: the incoming vector of unit j of member m is w[m, j, :]."""
         if self.max_norm is None:
             return
         for w in self.weights:
-            norms = w.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (M, 1, out)
+            norms = torch.linalg.vector_norm(w, dim=2, keepdim=True).clamp_min_(1e-12)  # (M, out, 1)
             w.mul_(torch.clamp(self.max_norm / norms, max=1.0))
 
     @torch.no_grad()
@@ -125,7 +149,7 @@ class BatchedMLP(nn.Module):
         hidden = self.widths[1:-1]
         mlp = MLP(self.widths[0], hidden, self.widths[-1], self.dropout_input, self.dropout_hidden, self.max_norm)
         for layer, w, b in zip(mlp.layers, self.weights, self.biases):
-            layer.weight.copy_(w[index].T)
+            layer.weight.copy_(w[index])
             layer.bias.copy_(b[index, 0])
         return mlp.to(self.weights[0].device)
 
@@ -137,7 +161,7 @@ class BatchedMLP(nn.Module):
         out = cls(len(mlps), first.widths[0], first.widths[1:-1], first.widths[-1], first.dropout_input,
                   first.dropout_hidden, first.max_norm)
         for i, w in enumerate(out.weights):
-            w.copy_(torch.stack([m.layers[i].weight.T for m in mlps]))
+            w.copy_(torch.stack([m.layers[i].weight for m in mlps]))
             out.biases[i].copy_(torch.stack([m.layers[i].bias.unsqueeze(0) for m in mlps]))
         return out.to(first.layers[0].weight.device)
 

@@ -286,15 +286,15 @@ def init_from_generalist(generalist: MLP, classes: Sequence[np.ndarray], kind: s
     dev = stack.weights[-1].device
     W_g, b_g = generalist.layers[-1].weight.detach(), generalist.layers[-1].bias.detach()  # (C, H), (C,)
     H = W_g.shape[1]
-    W = torch.zeros(len(classes), H, width, device=dev)
+    W = torch.zeros(len(classes), width, H, device=dev)  # BatchedMLP layout: (M, out, in)
     b = torch.zeros(len(classes), 1, width, device=dev)
     for m, cl in enumerate(classes):
         cl_t = torch.as_tensor(np.asarray(cl), dtype=torch.long, device=dev)
         rest = torch.ones(C, dtype=torch.bool, device=dev)
         rest[cl_t] = False
-        W[m, :, : len(cl)] = W_g[cl_t].T
+        W[m, : len(cl)] = W_g[cl_t]
         b[m, 0, : len(cl)] = b_g[cl_t]
-        W[m, :, -1] = W_g[rest].mean(0)
+        W[m, -1] = W_g[rest].mean(0)
         b[m, 0, -1] = b_g[rest].mean() + math.log(int(rest.sum()))
     stack.widths = (*stack.widths[:-1], width)
     stack.weights[-1] = torch.nn.Parameter(W)

@@ -266,7 +266,7 @@ def test_ensemble_members_split_across_ranks_equal_members_trained_alone(launche
         model = make_teacher(profile)
         fit(model, x[keep], y[keep], config=replace(profile.teacher, seed=5 + i), device="cpu")
         for layer, param in enumerate(model.layers):
-            torch.testing.assert_close(state[f"weights.{layer}"][i], param.weight.detach().T, rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(state[f"weights.{layer}"][i], param.weight.detach(), rtol=1e-4, atol=1e-5)
             torch.testing.assert_close(state[f"biases.{layer}"][i, 0], param.bias.detach(), rtol=1e-4, atol=1e-5)
 
 

@@ -44,8 +44,9 @@ def test_batched_max_norm_is_per_member_and_unit():
     with torch.no_grad():
         ens.weights[0].mul_(100)
     ens.apply_max_norm()
-    assert ens.weights[0].norm(dim=1).max().item() <= 1.0 + 1e-6
-    torch.testing.assert_close(ens.member(1).layers[0].weight.norm(dim=1).max(), ens.weights[0][1].norm(dim=0).max())
+    assert ens.member(0).layers[0].weight.norm(dim=1).max().item() <= 1.0 + 1e-6
+    assert ens.member(1).layers[0].weight.norm(dim=1).max().item() <= 1.0 + 1e-6
+    assert ens.member(1).layers[0].weight.norm(dim=1).max().item() > 0.99  # scaled down to the bound, not below
 
 
 @pytest.mark.parametrize("kwargs", [dict(in_features=0, hidden=[3], num_classes=2), dict(in_features=3, hidden=[3], num_classes=2, dropout_hidden=1.0),
