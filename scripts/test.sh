@@ -15,7 +15,7 @@ export PYTHONHASHSEED=0
 .venv/bin/python tests/nbval_expected.py inject "$WORK/notebooks" >/dev/null
 set +e
 .venv/bin/python -m pytest tests "$WORK"/notebooks/[0-9][0-9]_*.ipynb --nbval-lax --nbval-cell-timeout=900 \
-  -p no:cacheprovider --rootdir . "$@"
+  -p no:cacheprovider -c pyproject.toml --rootdir . "$@"
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then
