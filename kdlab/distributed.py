@@ -48,6 +48,7 @@ from kdlab.train import (
     _lr_factor,
     _save_checkpoint,
     _soft_loss,
+    check_targets,
     evaluate,
     fit,
     make_sgd,
@@ -269,16 +270,9 @@ def fit_ddp(
     from tqdm.auto import tqdm
 
     dev, world, rank = env.device, env.world_size, env.rank
-    if y is None and teacher_logits is None:
-        raise ValueError("fit_ddp needs labels y, teacher_logits, or both")
+    check_targets(x, y, teacher_logits, config)
     n = x.shape[0]
     member_axis = teacher_logits is not None and teacher_logits.dim() == 3
-    for name, t in (("y", y), ("teacher_logits", teacher_logits)):
-        if t is not None and t.shape[1 if (name == "teacher_logits" and member_axis) else 0] != n:
-            raise ValueError(f"{name} has {t.shape[0]} rows but x has {n}")
-    if config.jitter and teacher_logits is not None:
-        raise ValueError("jitter with precomputed teacher logits would mismatch inputs and targets; "
-                         "distil on the un-jittered transfer set (jitter=0), as the paper does")
     model.to(dev)
     if x_val is not None and env.is_main:
         x_val, y_val = x_val.to(dev, torch.float32), y_val.to(dev)

@@ -171,6 +171,21 @@ def _soft_loss(outputs, labels, teacher, cfg: TrainConfig) -> torch.Tensor:
     return distillation_loss(outputs, labels, teacher, cfg.temperature, cfg.hard_weight) * M
 
 
+def check_targets(x: torch.Tensor, y: torch.Tensor | None, teacher_logits: torch.Tensor | None,
+                  config: TrainConfig) -> None:
+    """ValueError unless the targets fit ``x``: labels and/or teacher logits ((N, C), or (M, N, C) per member) with
+    N rows, and no jitter with precomputed teacher logits. Shared by ``fit`` and ``distributed.fit_ddp``."""
+    if y is None and teacher_logits is None:
+        raise ValueError("training needs labels y, teacher_logits, or both")
+    n = x.shape[0]
+    for name, t in (("y", y), ("teacher_logits", teacher_logits)):
+        if t is not None and t.shape[-2 if (name == "teacher_logits" and t.dim() == 3) else 0] != n:
+            raise ValueError(f"{name} has {t.shape[-2 if t.dim() == 3 else 0]} rows but x has {n}")
+    if config.jitter and teacher_logits is not None:
+        raise ValueError("jitter with precomputed teacher logits would mismatch inputs and targets; "
+                         "distil on the un-jittered transfer set (jitter=0), as the paper does")
+
+
 def fit(
     model: torch.nn.Module,
     x: torch.Tensor,
@@ -193,15 +208,8 @@ def fit(
     (e.g. half special / half other classes for specialists). Data are moved to ``device`` once.
     """
     dev = resolve_device(device)
-    if y is None and teacher_logits is None:
-        raise ValueError("fit needs labels y, teacher_logits, or both")
+    check_targets(x, y, teacher_logits, config)
     n = x.shape[0]
-    for name, t in (("y", y), ("teacher_logits", teacher_logits)):
-        if t is not None and t.shape[-2 if (name == "teacher_logits" and t.dim() == 3) else 0] != n:
-            raise ValueError(f"{name} has {t.shape[0]} rows but x has {n}")
-    if config.jitter and teacher_logits is not None:
-        raise ValueError("jitter with precomputed teacher logits would mismatch inputs and targets; "
-                         "distil on the un-jittered transfer set (jitter=0), as the paper does")
     model.to(dev)
     x = x.to(dev, torch.float32)
     y = y.to(dev) if y is not None else None
