@@ -48,7 +48,9 @@ from kdlab.train import (
     _lr_factor,
     _save_checkpoint,
     _soft_loss,
+    check_finite_loss,
     check_targets,
+    clip_gradients,
     evaluate,
     fit,
     make_sgd,
@@ -348,6 +350,8 @@ def fit_ddp(
             loss = loss * (xb.shape[0] * world / global_size)  # DDP's mean over ranks → mean over the global batch
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if config.grad_clip is not None:  # gradients are all-reduced by now: every rank clips alike
+                clip_gradients(model, config.grad_clip)
             optimizer.step()
             scheduler.step()
             if max_norm is not None:
@@ -356,6 +360,7 @@ def fit_ddp(
         dist.all_reduce(loss_sum)  # one collective per epoch: Σ_ranks = world × Σ_steps global-batch loss
         history.epoch.append(epoch + 1)
         history.train_loss.append(loss_sum.item() / world / steps_per_epoch)
+        check_finite_loss(history.train_loss[-1], epoch, config)
         history.lr.append(optimizer.param_groups[0]["lr"])
         history.seconds.append(round(time.perf_counter() - began, 3))
         if x_val is not None and env.is_main:

@@ -11,6 +11,7 @@ from kdlab.losses import (
     softmax_t,
 )
 
+
 @pytest.fixture(autouse=True)
 def _float64():
     old = torch.get_default_dtype()

@@ -187,3 +187,51 @@ def test_gpu_and_cpu_agree():
     gpu = MLP(20, [16], 4)
     gpu.load_state_dict(net.state_dict())
     torch.testing.assert_close(predict_logits(gpu.cuda(), x).cpu(), predict_logits(net, x), rtol=1e-4, atol=1e-5)
+
+
+def test_fit_stops_with_a_clear_error_when_training_diverges():
+    from kdlab.train import TrainingDiverged
+
+    torch.manual_seed(0)
+    x, y = torch.randn(256, 20) * 50, torch.randint(0, 3, (256,))
+    with pytest.raises(TrainingDiverged, match="diverged in epoch .*lower lr"):
+        fit(MLP(20, [64], 3), x, y, config=TrainConfig(epochs=3, lr=1e4, schedule="constant", progress=False),
+            device="cpu")
+
+
+def test_grad_clip_rejects_nonpositive_values():
+    with pytest.raises(ValueError, match="grad_clip"):
+        TrainConfig(grad_clip=0.0)
+
+
+def test_clip_gradients_clips_each_ensemble_member_on_its_own():
+    from kdlab.train import clip_gradients
+
+    torch.manual_seed(0)
+    net = BatchedMLP(2, 6, [5], 3)
+    for p in net.parameters():
+        p.grad = torch.randn_like(p)
+        p.grad[1] *= 1e-3  # member 1: a tiny gradient that clipping must leave alone
+    before = [p.grad.clone() for p in net.parameters()]
+
+    def member_norm(m):
+        return torch.sqrt(sum(p.grad[m].pow(2).sum() for p in net.parameters()))
+
+    assert member_norm(0) > 1.0 > member_norm(1)
+    clip_gradients(net, 1.0)
+    assert torch.isclose(member_norm(0), torch.tensor(1.0), atol=1e-4)
+    for p, b in zip(net.parameters(), before):
+        torch.testing.assert_close(p.grad[1], b[1])  # untouched
+        cos = torch.nn.functional.cosine_similarity(p.grad[0].flatten(), b[0].flatten(), dim=0)
+        assert cos > 0.9999  # only rescaled, never turned
+
+
+def test_clip_gradients_bounds_a_single_net_global_norm():
+    from kdlab.train import clip_gradients
+
+    net = MLP(6, [5], 3)
+    for p in net.parameters():
+        p.grad = torch.full_like(p, 10.0)
+    clip_gradients(net, 2.0)
+    total = torch.sqrt(sum(p.grad.pow(2).sum() for p in net.parameters()))
+    assert torch.isclose(total, torch.tensor(2.0), atol=1e-4)
