@@ -63,8 +63,18 @@ def soft_cross_entropy(student_logits: Tensor, teacher_probs: Tensor, T: float) 
     _check_logits("teacher_probs", teacher_probs)
     _check_same_shape("student_logits", student_logits, "teacher_probs", teacher_probs)
     _check_probs("teacher_probs", teacher_probs)
+    return batched_soft_cross_entropy(student_logits, teacher_probs, T)
+
+
+def batched_soft_cross_entropy(student_logits: Tensor, teacher_probs: Tensor, T: float | Tensor) -> Tensor:
+    """``soft_cross_entropy`` without its input checks, for callers that made the probabilities themselves.
+
+    The probability checks read values back (``any``, ``allclose``): on a GPU that is a device sync on every
+    training step, which made distillation launch-bound. Works on (B, C) or (M, B, C) with T of shape (M, 1, 1),
+    returning the batch mean (or one batch mean per member).
+    """
     log_q = F.log_softmax(student_logits / T, dim=-1)
-    return -(teacher_probs * log_q).sum(dim=-1).mean()
+    return -(teacher_probs * log_q).sum(dim=-1).mean(dim=-1)
 
 
 def distillation_loss(
@@ -79,9 +89,12 @@ def distillation_loss(
     """
     if not hard_weight >= 0:
         raise ValueError(f"hard_weight must be ≥ 0, got {hard_weight!r}")
+    _check_temperature(T)
+    _check_logits("student_logits", student_logits)
     _check_logits("teacher_logits", teacher_logits)
-    teacher_probs = softmax_t(teacher_logits.detach(), T)
-    loss = (T**2) * soft_cross_entropy(student_logits, teacher_probs, T)
+    _check_same_shape("student_logits", student_logits, "teacher_logits", teacher_logits)
+    teacher_probs = torch.softmax(teacher_logits.detach() / T, dim=-1)  # valid by construction: no value checks
+    loss = (T**2) * batched_soft_cross_entropy(student_logits, teacher_probs, T)
     if hard_weight > 0:
         if labels is None:
             raise ValueError("hard_weight > 0 needs labels; pass labels or set hard_weight=0")

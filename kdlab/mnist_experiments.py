@@ -25,8 +25,9 @@ from typing import Any
 
 import pandas as pd
 import torch
+import torch.nn.functional as F
 
-from kdlab.losses import distillation_loss
+from kdlab.losses import batched_soft_cross_entropy
 from kdlab.models import MLP, BatchedMLP
 from kdlab.train import TrainConfig, evaluate, fit, predict_logits, seed_everything
 
@@ -193,14 +194,31 @@ def per_member_distillation_loss(temperatures: tuple[float, ...], hard_weight: f
     """A ``fit`` loss for a ``BatchedMLP`` whose member m distils at ``temperatures[m]``.
 
     outputs (M, B, C), teacher (B, C): the sum over members of T_m²·soft(T_m) + hard_weight·hard, so each member
-    gets exactly the gradient it would get if trained alone at its own temperature.
+    gets exactly the gradient it would get if trained alone at its own temperature (``distillation_loss``). All
+    members are computed in one pass with T as an (M, 1, 1) tensor — a loop of M losses was launch-bound on a GPU.
     """
+    if not hard_weight >= 0:
+        raise ValueError(f"hard_weight must be ≥ 0, got {hard_weight!r}")
+    for T in temperatures:
+        if not float(T) > 0:
+            raise ValueError(f"temperatures must be > 0, got {T!r}")
+    cache: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
 
     def loss_fn(outputs: torch.Tensor, labels: torch.Tensor | None, teacher: torch.Tensor) -> torch.Tensor:
-        if outputs.shape[0] != len(temperatures):
-            raise ValueError(f"{outputs.shape[0]} members but {len(temperatures)} temperatures")
-        return sum(distillation_loss(outputs[m], labels, teacher, float(T), hard_weight)
-                   for m, T in enumerate(temperatures))
+        M, B, C = outputs.shape
+        if M != len(temperatures):
+            raise ValueError(f"{M} members but {len(temperatures)} temperatures")
+        key = (outputs.device, outputs.dtype)
+        if key not in cache:
+            cache[key] = torch.tensor(temperatures, dtype=outputs.dtype, device=outputs.device).view(M, 1, 1)
+        T = cache[key]
+        probs = torch.softmax(teacher.detach().to(outputs.dtype).unsqueeze(0) / T, dim=-1)  # (M, B, C)
+        loss = (T.view(M) ** 2 * batched_soft_cross_entropy(outputs, probs, T)).sum()
+        if hard_weight > 0:
+            if labels is None:
+                raise ValueError("hard_weight > 0 needs labels")
+            loss = loss + hard_weight * F.cross_entropy(outputs.reshape(M * B, C), labels.repeat(M)) * M
+        return loss
 
     return loss_fn
 
