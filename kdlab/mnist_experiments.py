@@ -2,7 +2,7 @@
 
 The recipes (notebook 03 teaches them; notebook 04 reuses the teacher and the distilled recipe):
 
-* teacher — 784-1200-1200-10 ReLU, dropout on inputs and hidden units, max-norm on every unit's incoming weights,
+* teacher — 784-1200-1200-10 ReLU, dropout (hidden units; inputs too in ``quick``), max-norm on every unit's incoming weights,
   inputs "jittered by up to two pixels in any direction" (the paper cites [5], Hinton et al. 2012, for the recipe);
 * baseline — 784-800-800-10, hard labels, no regularization (paper: 146 test errors);
 * distilled — the same small net trained on the teacher's soft targets at T = 20 over the *un-jittered* training
