@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 
 from kdlab.data.mnist import load_mnist
+from kdlab.mnist_experiments import validation_split
 from kdlab.models import MLP
 from kdlab.train import TrainConfig, evaluate, fit, resolve_device, seed_everything
 
@@ -45,12 +46,6 @@ VARIANTS: dict[str, dict] = {
     "din0_lr0.05": {"dropout_input": 0.0, "lr": 0.05},
     "din0_mn2": {"dropout_input": 0.0, "max_norm": 2.0},
 }
-
-
-def validation_split(n: int = 60_000, n_val: int = 10_000, seed: int = 1234) -> tuple[torch.Tensor, torch.Tensor]:
-    """(train indices, validation indices): a seeded permutation of the training set."""
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    return perm[n_val:], perm[:n_val]
 
 
 def run_variant(name: str, epochs: int, out: Path, report_every: int, device: str, seed: int) -> int:

@@ -138,6 +138,13 @@ def training_subset(n_total: int, size: int | None, seed: int = 0) -> torch.Tens
     return torch.randperm(n_total, generator=gen)[:size].sort().values
 
 
+def validation_split(n: int = 60_000, n_val: int = 10_000, seed: int = 1234) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train indices, validation indices): a seeded split of the *training* set, for choosing recipes
+    (``benchmarks/teacher_recipes.py``, ``benchmarks/student_recipes.py``) without touching the test set."""
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return perm[n_val:], perm[:n_val]
+
+
 def make_teacher(profile: MnistProfile) -> MLP:
     """784-1200-1200-10 with dropout and max-norm (untrained)."""
     return MLP(784, profile.teacher_hidden, 10, profile.teacher_dropout_input, profile.teacher_dropout_hidden,

@@ -163,3 +163,13 @@ def test_load_or_train_teacher_reuses_only_a_matching_run(tmp_path, monkeypatch)
     other = replace(prof, teacher=replace(prof.teacher, epochs=2))
     _, info = load_or_train_teacher(other, x, y, device="cpu", progress=False)
     assert info["source"] == "trained"
+
+
+def test_validation_split_is_disjoint_complete_and_repeatable():
+    from kdlab.mnist_experiments import validation_split
+
+    tr, va = validation_split(1000, 100)
+    assert len(va) == 100 and len(tr) == 900
+    assert set(tr.tolist()).isdisjoint(va.tolist()) and set(tr.tolist()) | set(va.tolist()) == set(range(1000))
+    tr2, va2 = validation_split(1000, 100)
+    assert torch.equal(tr, tr2) and torch.equal(va, va2)
