@@ -18,8 +18,13 @@ from dashboard import data  # noqa: E402
 
 st.set_page_config(page_title="kdlab — distillation dashboard", page_icon="🌡️", layout="wide")
 
+# Claims is the default page, served at the root URL. Streamlit serves a default page *only* there (its url_path is
+# merely reserved, and /<url_path> answers "Page not found"), so a hidden second page runs the same script at /claims
+# for links and bookmarks to it; the default's reserved pathname must differ from it ("home", never shown).
 PAGES = [
-    st.Page("views/runs.py", title="Runs", icon=":material/table_rows:", url_path="runs", default=True),
+    st.Page("views/claims.py", title="Claims", icon=":material/fact_check:", url_path="home", default=True),
+    st.Page("views/claims.py", title="Claims", icon=":material/fact_check:", url_path="claims", visibility="hidden"),
+    st.Page("views/runs.py", title="Runs", icon=":material/table_rows:", url_path="runs"),
     st.Page("views/soft_targets.py", title="Soft targets", icon=":material/thermostat:", url_path="soft_targets"),
     st.Page("views/sweeps.py", title="Temperature sweeps", icon=":material/show_chart:", url_path="sweeps"),
     st.Page("views/speech.py", title="Speech", icon=":material/record_voice_over:", url_path="speech"),

@@ -25,6 +25,8 @@ import pandas as pd
 import streamlit as st
 
 from kdlab import runs as store
+from kdlab.claims import FILE as CLAIMS_FILE
+from kdlab.claims import Claim, read_claims
 
 log = logging.getLogger("kdlab.dashboard")
 
@@ -36,6 +38,8 @@ NOTEBOOKS = {  # notebook number -> stem (the run store's folder name and the no
     "05": "05_speech_frames",
     "06": "06_specialists",
 }
+
+PROFILES = ("quick", "full", "paper")  # kdlab's run profiles, smallest first (the Claims page's column order)
 
 # The artifact contract (notebooks/README.md): file -> required npz keys / csv columns / json keys.
 CONTRACT: dict[str, dict[str, tuple[str, ...]]] = {
@@ -136,6 +140,16 @@ def usable_runs(nbs: Iterable[str], artifact: str, runs: list[store.RunInfo] | N
     runs = load_runs() if runs is None else runs
     nbs = tuple(nbs)
     return [r for r in runs if r.ok and notebook_key(r) in nbs and artifact in artifact_names(r)]
+
+
+def newest_complete(runs: list[store.RunInfo] | None = None) -> dict[tuple[str, str], store.RunInfo]:
+    """The newest complete run per (notebook number, profile), e.g. ``{("03", "quick"): RunInfo, ...}``."""
+    runs = load_runs() if runs is None else runs
+    out: dict[tuple[str, str], store.RunInfo] = {}
+    for r in runs:  # newest first, so the first complete run of a pair wins
+        if r.ok:
+            out.setdefault((notebook_key(r), r.profile), r)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------- labels
@@ -244,6 +258,32 @@ def _read_npz(path: str, mtime: float) -> dict[str, np.ndarray]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _read_json(path: str, mtime: float) -> Any:
     return json.loads(Path(path).read_text())
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _read_claims(folder: str, stamp: tuple[int, int]) -> tuple[list[Claim] | None, str]:
+    return read_claims(folder)
+
+
+def claims(run: store.RunInfo) -> tuple[list[Claim] | None, str]:
+    """The run's ``claims.json`` as ``(claims, "")`` or ``(None, problem)``; never raises, the problem names the run.
+
+    Read with ``kdlab.claims.read_claims`` and cached by the file's mtime and size (a re-written file is re-read).
+    Claims whose id is not of this run's notebook are refused too: the page files each claim under its notebook.
+    """
+    try:
+        stat = (run.path / CLAIMS_FILE).stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        stamp = (-1, -1)  # missing: read_claims says so
+    found, problem = _read_claims(str(run.path), stamp)
+    if found is not None:
+        stray = [c.id for c in found if not c.id.startswith(notebook_key(run) + ".")]
+        if stray:
+            found, problem = None, f"{CLAIMS_FILE} holds claim(s) of another notebook: {', '.join(stray[:3])}"
+    if found is None:
+        return None, f"run {run.notebook}/{run.run_id} (profile {run.profile}): {problem}"
+    return found, ""
 
 
 def _required(run: store.RunInfo, name: str, required: Iterable[str] | None) -> tuple[str, ...]:

@@ -2,7 +2,9 @@
 
     kdlab fetch mnist|speech|all [--profile quick]    obtain and verify data (SHA-256)
     kdlab build speech [--profile quick]              synthesize the speech corpus (same as fetch speech)
-    kdlab run NOTEBOOK|all --profile quick [-p NAME VALUE ...]
+    kdlab run NOTEBOOK|all --profile quick [-p NAME VALUE ...] [--quiet]
+                                                      shows the cell counter, the notebook's output and
+                                                      training progress ([teacher] epoch 3/10 · … · ETA 29 s)
     kdlab runs                                        list the run store, with status
     kdlab dashboard [--runs DIR] [--port 8501]        Streamlit on 127.0.0.1
     kdlab bench [args]                                benchmarks/train_throughput.py
@@ -50,7 +52,9 @@ def _run(args: argparse.Namespace) -> None:
     done = []
     for name in names:
         print(f"kdlab run: {name} ({args.profile}) …", flush=True)
-        folder = run_notebook(name, args.profile, overrides if args.notebook != "all" else {}, args.runs)
+        folder = run_notebook(
+            name, args.profile, overrides if args.notebook != "all" else {}, args.runs, progress=not args.quiet
+        )
         print(f"  complete: {folder}", flush=True)
         done.append(folder)
     if len(done) > 1:
@@ -72,7 +76,9 @@ def _dashboard(args: argparse.Namespace) -> None:
     runs = paths.runs_root(args.runs).resolve()
     root = paths.project_root()
     if not (root / "dashboard" / "app.py").is_file():
-        raise FileNotFoundError(f"{root / 'dashboard' / 'app.py'} not found: the dashboard ships with the kdlab checkout")
+        raise FileNotFoundError(
+            f"{root / 'dashboard' / 'app.py'} not found: the dashboard ships with the kdlab checkout"
+        )
     sys.path.insert(0, str(root))
     from dashboard.launch import command
 
@@ -109,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="quick")
     p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
     p.add_argument("--runs", default=None, help="run store (default: $KDLAB_RUNS or <project>/runs)")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no cell counter, notebook output or training progress (the executed notebook keeps them)",
+    )
     p.set_defaults(func=_run)
 
     p = sub.add_parser("runs", help="list runs and their status")

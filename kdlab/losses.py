@@ -132,3 +132,38 @@ def ensemble_average(probs: Tensor, kind: str = "arithmetic") -> Tensor:
         log_mean = torch.log(probs.clamp_min(torch.finfo(probs.dtype).tiny)).mean(dim=0)
         return torch.softmax(log_mean, dim=-1)
     raise ValueError(f"kind must be 'arithmetic' or 'geometric', got {kind!r}")
+
+
+def per_member_distillation_loss(temperatures: tuple[float, ...], hard_weight: float):
+    """A ``fit`` loss for a ``BatchedMLP`` whose member m distils at ``temperatures[m]``.
+
+    outputs (M, B, C), teacher (B, C) shared by every member or (M, B, C) one per member: the sum over members of
+    T_m²·soft(T_m) + hard_weight·hard, so each member gets exactly the gradient it would get if trained alone at
+    its own temperature (``distillation_loss``). All members are computed in one pass with T as an (M, 1, 1)
+    tensor — a loop of M losses was launch-bound on a GPU.
+    """
+    if not hard_weight >= 0:
+        raise ValueError(f"hard_weight must be ≥ 0, got {hard_weight!r}")
+    for T in temperatures:
+        if not float(T) > 0:
+            raise ValueError(f"temperatures must be > 0, got {T!r}")
+    cache: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
+
+    def loss_fn(outputs: torch.Tensor, labels: torch.Tensor | None, teacher: torch.Tensor) -> torch.Tensor:
+        M, B, C = outputs.shape
+        if M != len(temperatures):
+            raise ValueError(f"{M} members but {len(temperatures)} temperatures")
+        key = (outputs.device, outputs.dtype)
+        if key not in cache:
+            cache[key] = torch.tensor(temperatures, dtype=outputs.dtype, device=outputs.device).view(M, 1, 1)
+        T = cache[key]
+        teacher = teacher.detach().to(outputs.dtype)
+        probs = torch.softmax((teacher if teacher.dim() == 3 else teacher.unsqueeze(0)) / T, dim=-1)  # (M, B, C)
+        loss = (T.view(M) ** 2 * batched_soft_cross_entropy(outputs, probs, T)).sum()
+        if hard_weight > 0:
+            if labels is None:
+                raise ValueError("hard_weight > 0 needs labels")
+            loss = loss + hard_weight * F.cross_entropy(outputs.reshape(M * B, C), labels.repeat(M)) * M
+        return loss
+
+    return loss_fn

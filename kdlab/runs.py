@@ -22,6 +22,7 @@ The root is ``runs/`` at the project root (see ``kdlab.paths``) unless the ``KDL
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import resource
@@ -43,6 +44,7 @@ STAGING = ".staging"
 COMPLETE = "COMPLETE"
 FAILED = "FAILED"
 RUN_DIR_ENV = "KDLAB_RUN_DIR"  # set by `kdlab run`: the notebook writes into this staging folder
+PROGRESS_ENV = "KDLAB_PROGRESS"  # "lines": `kdlab.train.fit` prints compact progress lines instead of a tqdm bar
 
 
 def runs_root(root: str | Path | None = None) -> Path:
@@ -65,14 +67,81 @@ def _json_default(obj: Any) -> Any:
     return str(obj)
 
 
+def _plain(obj: Any, where: str, seen: set[int]) -> Any:
+    """``obj`` as plain JSON types (dict/list/str/int/float/bool/None); ValueError naming ``where`` for NaN/inf."""
+    if obj is None or isinstance(obj, (str, bool, int)):
+        return obj
+    if isinstance(obj, float):  # includes numpy.float64
+        if not math.isfinite(obj):
+            name = "NaN" if obj != obj else ("inf" if obj > 0 else "-inf")
+            raise ValueError(
+                f"{where or 'the value'} is {name}; write None (JSON null) for a value that does not exist"
+            )
+        return float(obj)
+    if isinstance(obj, (dict, list, tuple)):
+        if id(obj) in seen:
+            raise ValueError(f"{where or 'the value'} contains itself (circular reference)")
+        seen.add(id(obj))
+        try:
+            if isinstance(obj, dict):
+                out = {}
+                for key, value in obj.items():
+                    key = _plain_key(key, where)
+                    out[key] = _plain(value, f"{where}.{key}" if where else str(key), seen)
+                if len({type(key) for key in out}) > 1:  # e.g. 800 beside "note": sort_keys could not order them
+                    out = {json.dumps(key) if not isinstance(key, str) else key: value for key, value in out.items()}
+                return out
+            return [_plain(value, f"{where}[{i}]", seen) for i, value in enumerate(obj)]
+        finally:
+            seen.discard(id(obj))
+    converted = _json_default(obj)  # numpy/torch scalars and arrays, paths, sets → JSON types (or str)
+    return _plain(converted, where, seen)
+
+
+def _plain_key(key: Any, where: str) -> Any:
+    """A dict key json accepts: str/int/bool/None as they are, numpy/torch scalars as Python numbers."""
+    if key is None or isinstance(key, (str, bool, int)):
+        return key
+    if hasattr(key, "tolist"):
+        key = key.tolist()
+    if isinstance(key, float):
+        if not math.isfinite(key):
+            raise ValueError(f"{where or 'the object'} has the key {key!r}; JSON keys must be finite")
+        return key
+    return key if isinstance(key, (str, bool, int)) else str(key)
+
+
+def to_strict_json(obj: Any) -> str:
+    """Serialize ``obj`` as strict JSON (RFC 8259: no NaN/Infinity), the way the run store writes it.
+
+    numpy/torch scalars and arrays become numbers and lists, paths strings, sets sorted lists. A non-finite float
+    anywhere raises ``ValueError`` naming its key path, e.g. ``metrics.sweep_claims.800.high_t_spread is NaN``:
+    jq, JavaScript and most JSON readers reject ``NaN``, so a value that does not exist must be written as None.
+    """
+    return json.dumps(_plain(obj, "", set()), indent=2, sort_keys=True, allow_nan=False)
+
+
 def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON via a temp file and ``os.replace`` so a reader never sees half a file."""
+    """Write strict JSON via a temp file and ``os.replace`` so a reader never sees half a file.
+
+    The object is serialized before anything is written: a NaN/inf (``ValueError`` naming the key path and the
+    file) or an unserializable value leaves the previous file as it was and no temp file behind.
+    """
+    path = Path(path)
+    try:
+        text = to_strict_json(obj)
+    except ValueError as e:
+        raise ValueError(f"{path.name}: {e}") from None
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=True, default=_json_default, allow_nan=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def git_commit() -> str | None:
@@ -82,8 +151,13 @@ def git_commit() -> str | None:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
         if sha.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         return sha.stdout.strip() + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -160,8 +234,9 @@ class Run:
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "artifacts").mkdir(exist_ok=True)
         self._metrics: dict[str, Any] = {}
-        write_json_atomic(self.dir / "params.json", {"schema_version": SCHEMA_VERSION, "notebook": notebook,
-                                                     "params": self.params})
+        write_json_atomic(
+            self.dir / "params.json", {"schema_version": SCHEMA_VERSION, "notebook": notebook, "params": self.params}
+        )
 
     @property
     def artifacts(self) -> Path:
@@ -219,7 +294,11 @@ class Run:
         return path
 
     def finish(self) -> Path:
-        """Record env (versions, device, wall time, peak memory); finalize unless ``kdlab run`` will."""
+        """Record env (versions, device, wall time, peak memory); finalize unless ``kdlab run`` will.
+
+        Returns the run's final folder: under ``kdlab run`` the path it will have once the CLI has saved the
+        executed notebook and renamed the staging folder into place.
+        """
         env = environment(self.device)
         env["wall_time_s"] = round(time.time() - self.started, 2)
         env["peak_memory_mb"] = peak_memory_mb()
@@ -230,15 +309,25 @@ class Run:
         self.finished = True
         if self.external:
             (self.dir / "NOTEBOOK_DONE").write_text(datetime.now(timezone.utc).isoformat())
-            return self.dir
+            return self.final_dir
         self.dir = finalize(self.dir, status=COMPLETE)
         return self.dir
+
+    @property
+    def final_dir(self) -> Path:
+        """Where the run will live once finalized: ``runs/<notebook>/<run_id>`` for a staging folder.
+
+        Under ``kdlab run`` the folder is renamed only after the kernel has finished, so ``finish()`` and ``fail()``
+        return this path (the staging path would no longer exist by the time anyone reads it); ``self.dir`` stays
+        the staging folder the notebook is still writing into.
+        """
+        return final_path(self.dir)
 
     def fail(self, error: str) -> Path:
         """Finalize as failed with ``error`` (never shown as a result)."""
         if self.external:
             (self.dir / FAILED).write_text(error)
-            return self.dir
+            return self.final_dir
         self.dir = finalize(self.dir, status=FAILED, message=error)
         return self.dir
 
@@ -262,11 +351,16 @@ def finalize(staging: Path, status: str = COMPLETE, message: str = "") -> Path:
     staging = Path(staging)
     marker = staging / status
     marker.write_text(message or datetime.now(timezone.utc).isoformat())
-    if staging.parent.name != STAGING:
-        return staging
-    final = staging.parent.parent / staging.name
-    os.replace(staging, final)
+    final = final_path(staging)
+    if final != staging:
+        os.replace(staging, final)
     return final
+
+
+def final_path(staging: str | Path) -> Path:
+    """The path ``finalize`` renames a staging folder to (``…/.staging/<id>`` → ``…/<id>``); others stay put."""
+    staging = Path(staging)
+    return staging.parent.parent / staging.name if staging.parent.name == STAGING else staging
 
 
 # ----------------------------------------------------------------------------------------------- reading
@@ -354,8 +448,10 @@ def read_run(path: str | Path) -> RunInfo:
         info.schema_version = params.get("schema_version")
         info.params = params.get("params", {}) if isinstance(params.get("params", {}), dict) else {}
         if info.schema_version is not None and info.schema_version > SCHEMA_VERSION:
-            info.problem = (f"unknown schema version {info.schema_version} (this kdlab reads ≤ {SCHEMA_VERSION}); "
-                            "upgrade kdlab to read it")
+            info.problem = (
+                f"unknown schema version {info.schema_version} (this kdlab reads ≤ {SCHEMA_VERSION}); "
+                "upgrade kdlab to read it"
+            )
             return info
     metrics, err = _read_json(path / "metrics.json")
     if metrics is None:
@@ -379,8 +475,11 @@ def read_run(path: str | Path) -> RunInfo:
         return info
     if COMPLETE not in names:
         info.status = "incomplete"
-        info.problem = ("still running or interrupted (no COMPLETE marker)" if staged
-                        else "no COMPLETE marker: half-written or copied; re-run the notebook")
+        info.problem = (
+            "still running or interrupted (no COMPLETE marker)"
+            if staged
+            else "no COMPLETE marker: half-written or copied; re-run the notebook"
+        )
         return info
     if problems:
         info.status = "invalid"
@@ -390,8 +489,9 @@ def read_run(path: str | Path) -> RunInfo:
     return info
 
 
-def list_runs(root: str | Path | None = None, notebook: str | None = None,
-              include_staging: bool = True) -> list[RunInfo]:
+def list_runs(
+    root: str | Path | None = None, notebook: str | None = None, include_staging: bool = True
+) -> list[RunInfo]:
     """Every run under the store (newest first), good and bad; filter by ``notebook`` prefix if given."""
     base = runs_root(root)
     if not base.is_dir():
@@ -407,8 +507,9 @@ def list_runs(root: str | Path | None = None, notebook: str | None = None,
     return sorted(out, key=lambda r: (r.run_id, r.mtime), reverse=True)
 
 
-def latest_run(notebook: str, root: str | Path | None = None, profile: str | None = None,
-               require: tuple[str, ...] = ()) -> RunInfo | None:
+def latest_run(
+    notebook: str, root: str | Path | None = None, profile: str | None = None, require: tuple[str, ...] = ()
+) -> RunInfo | None:
     """Newest complete run of ``notebook`` (optionally of ``profile``) that has every artifact in ``require``."""
     for info in list_runs(root, notebook, include_staging=False):
         if not info.ok or (profile is not None and info.profile != profile):

@@ -105,9 +105,9 @@ def describe_change(change: dict, n: int) -> str:
             f"s.e. ±{change['se']:.1f}) — {verdict}")
 
 
-def gain_kept(base: float, teacher: float, student: float) -> float:
+def gain_kept(base: float, teacher: float, student: float) -> float | None:
     """Fraction of the teacher's gain over the base that the student keeps: (student − base)/(teacher − base)."""
-    return (student - base) / (teacher - base) if teacher != base else float("nan")
+    return (student - base) / (teacher - base) if teacher != base else None
 
 
 # ---------------------------------------------------------------------------------------------- figures

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from kdlab.data.speech import SpeechCorpus, SpeechSplit, context_windows, feature_stats, normalize
 from kdlab.decode import PhoneHMM, decode, estimate_hmm, phone_error_rate, phone_sequence
-from kdlab.losses import distillation_loss
+from kdlab.losses import per_member_distillation_loss
 from kdlab.models import BatchedMLP
 from kdlab.train import TrainConfig, fit, predict_logits, seed_everything
 
@@ -56,6 +56,13 @@ class SpeechProfile:
     small: TrainConfig  # Table 5 runs (many epochs on little data)
     small_hard_weight: float  # Table 5 soft-target run: weight of the hard term
     curve_frames: int  # training frames sampled for the per-epoch training accuracy
+    # How the ensemble's soft targets at T are formed (``ensemble_soft_logits``): "mean_of_tempered" averages the
+    # members' tempered distributions, "tempered_mean" tempers the averaged distribution p̄.
+    soft_targets: str = "tempered_mean"
+    # Mixed frames added to the distillation transfer set, labelled by the ensemble (``mixup_frames``): copies of
+    # the training frames, each mixed with a random other frame with weight λ ~ U(0, mixup_max).
+    transfer_mixup: int = 0
+    mixup_max: float = 0.5
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -66,13 +73,15 @@ def _cfg(epochs: int, lr: float, batch_size: int = 256, **kw) -> TrainConfig:
 
 
 PROFILES: dict[str, SpeechProfile] = {
-    # CI, ≤ ~3 min on 2 cores: 60 utterances (~7 min of speech), a tiny net, two epochs; same code path.
+    # A student's first run, ≈ 3 min on 2 cores: the whole quick corpus (120 utterances, ~12 min of speech), small
+    # nets trained 16 epochs; the student learns from the average of the members' tempered distributions on the
+    # training frames plus two mixed copies of them (function matching, Beyer et al. 2022), T ∈ {1, 2}.
     "quick": SpeechProfile(
-        name="quick", corpus="quick", states=3, left=4, right=2, hidden=(128, 128), train_utterances=60,
-        val_every=10, ensemble_size=10, temperatures=(1.0, 2.0, 5.0, 10.0), hard_weight=0.5,
-        baseline=_cfg(2, 0.05, desc="baseline"), distilled=_cfg(2, 0.05, desc="distilled"),
+        name="quick", corpus="quick", states=3, left=4, right=2, hidden=(128, 128), train_utterances=None,
+        val_every=10, ensemble_size=10, temperatures=(1.0, 2.0), hard_weight=0.5,
+        baseline=_cfg(16, 0.05, desc="baseline"), distilled=_cfg(16, 0.05, desc="distilled"),
         small_fraction=0.03, small=_cfg(12, 0.05, batch_size=128, schedule="constant", desc="3%"),
-        small_hard_weight=0.0, curve_frames=5000,
+        small_hard_weight=0.0, curve_frames=5000, soft_targets="mean_of_tempered", transfer_mixup=2,
     ),
     # 2-core CPU, < 1 h: ~2 h of speech, 9-frame windows, 2×256 ReLUs.
     "full": SpeechProfile(
@@ -170,14 +179,39 @@ def ensemble_log_probs(member_log_probs: torch.Tensor) -> torch.Tensor:
     return torch.logsumexp(member_log_probs, dim=0) - math.log(member_log_probs.shape[0])
 
 
-def per_member_distillation_loss(temperatures: tuple[float, ...], hard_weight: float):
-    """``fit`` loss for a ``BatchedMLP`` whose member m distils at ``temperatures[m]``: Σ_m T_m²·soft + w·hard."""
+def ensemble_soft_logits(member_log_probs: torch.Tensor, temperature: float, how: str) -> torch.Tensor:
+    """Logits L whose softmax(L / T) is the ensemble's soft target at temperature T (§4 averages distributions).
 
-    def loss_fn(outputs: torch.Tensor, labels: torch.Tensor | None, teacher: torch.Tensor) -> torch.Tensor:
-        return sum(distillation_loss(outputs[m], labels, teacher, float(T), hard_weight)
-                   for m, T in enumerate(temperatures))  # fmt: skip
+    * ``"tempered_mean"``: softmax(log p̄ / T), the averaged distribution p̄ tempered afterwards — L = log p̄;
+    * ``"mean_of_tempered"``: (1/M) Σ_m softmax(log p_m / T), each member tempered first (eq. 1 per member, then
+      the average, as one would average the soft targets of separately trained teachers) — L = T·log of it.
 
-    return loss_fn
+    At T = 1 both are p̄. ``member_log_probs`` is (M, frames, classes).
+    """
+    M = member_log_probs.shape[0]
+    if how == "tempered_mean":
+        return ensemble_log_probs(member_log_probs)
+    if how == "mean_of_tempered":
+        return temperature * (torch.logsumexp(F.log_softmax(member_log_probs / temperature, -1), 0) - math.log(M))
+    raise ValueError(f"soft_targets must be 'tempered_mean' or 'mean_of_tempered', got {how!r}")
+
+
+def mixup_frames(x: torch.Tensor, y: torch.Tensor, copies: int, max_weight: float,
+                 seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The frames followed by ``copies`` mixed copies: frame i mixed with a random frame j as (1 − λ)·x_i + λ·x_j,
+    λ ~ U(0, max_weight) ≤ ½, so the hard label stays y_i. Why: a student matches its teacher's *function* better
+    when it sees the teacher's answers on more inputs than the labelled ones (Beyer et al. 2022); the ensemble labels
+    the mixed frames with its soft targets, so no label is invented."""
+    if not 0 <= max_weight <= 0.5:
+        raise ValueError(f"mixup_max must be in [0, 0.5] so the first frame dominates, got {max_weight}")
+    gen = torch.Generator().manual_seed(seed)
+    xs, ys = [x], [y]
+    for _ in range(copies):
+        partner = torch.randperm(len(x), generator=gen)
+        lam = torch.rand(len(x), 1, generator=gen) * max_weight
+        xs.append((1 - lam) * x + lam * x[partner])
+        ys.append(y)
+    return torch.cat(xs), torch.cat(ys)
 
 
 def train_hard(profile: SpeechProfile, data: SpeechData, num_models: int, config: TrainConfig, *, seed: int,
@@ -194,13 +228,15 @@ def train_hard(profile: SpeechProfile, data: SpeechData, num_models: int, config
 def train_distilled(profile: SpeechProfile, data: SpeechData, teacher_logits: torch.Tensor, temperatures, hard_weight,
                     config: TrainConfig, *, seed: int, device, progress: bool, train: FrameSet | None = None,
                     on_epoch_end=None):  # fmt: skip
-    """One student per temperature, trained as one ``BatchedMLP`` on the teacher's soft targets (+ hard term)."""
+    """One student per temperature, trained as one ``BatchedMLP`` on the teacher's soft targets (+ hard term).
+
+    ``teacher_logits`` is (frames, classes), shared by every temperature, or (temperatures, frames, classes)."""
     train = train if train is not None else data.train
     seed_everything(seed)
     model = make_models(profile, data, len(temperatures))
     history = fit(model, train.x, train.y if hard_weight > 0 else None, teacher_logits=teacher_logits,
                   config=replace(config, seed=seed, progress=progress), device=device, on_epoch_end=on_epoch_end,
-                  loss_fn=per_member_distillation_loss(tuple(temperatures), hard_weight))  # fmt: skip
+                  loss_fn=per_member_distillation_loss(tuple(float(t) for t in temperatures), hard_weight))  # fmt: skip
     return model, history
 
 
@@ -218,9 +254,10 @@ def decoded_per(log_p: torch.Tensor, frames: FrameSet, hmm: PhoneHMM, states: in
     return phone_error_rate(refs, [phone_sequence(p, states) for p in paths])
 
 
-def gain_kept(baseline: float, ensemble: float, distilled: float) -> float:
-    """(distilled − baseline) / (ensemble − baseline): the share of the ensemble's improvement the student keeps."""
-    return (distilled - baseline) / (ensemble - baseline) if ensemble != baseline else float("nan")
+def gain_kept(baseline: float, ensemble: float, distilled: float) -> float | None:
+    """(distilled − baseline) / (ensemble − baseline): the share of the ensemble's improvement the student keeps;
+    None when the ensemble gained nothing (no share to keep)."""
+    return (distilled - baseline) / (ensemble - baseline) if ensemble != baseline else None
 
 
 # ----------------------------------------------------------------------------------------------------- Table 1
@@ -248,11 +285,15 @@ def run_table1(profile: SpeechProfile, data: SpeechData, *, seed: int = 0, devic
     ensemble, _ = train_hard(profile, data, profile.ensemble_size, replace(profile.baseline, desc="ensemble"),
                              seed=seed + 1, device=device, progress=progress)  # fmt: skip
     seconds["ensemble"] = time.perf_counter() - t0
-    teacher = ensemble_log_probs(log_probs(ensemble, data.train.x))  # (frames, classes) the ensemble's "logits"
-    t0 = time.perf_counter()
     temps = tuple(profile.temperatures)
+    x_transfer, y_transfer = mixup_frames(data.train.x, data.train.y, profile.transfer_mixup, profile.mixup_max, seed)
+    members = log_probs(ensemble, x_transfer)  # (M, frames, classes)
+    teacher = torch.stack([ensemble_soft_logits(members, T, profile.soft_targets) for T in temps])
+    del members
+    transfer = FrameSet(x_transfer, y_transfer, data.train.bounds, data.train.speakers)
+    t0 = time.perf_counter()
     students, _ = train_distilled(profile, data, teacher, temps, profile.hard_weight, profile.distilled,
-                                  seed=seed + 2, device=device, progress=progress)  # fmt: skip
+                                  seed=seed + 2, device=device, progress=progress, train=transfer)  # fmt: skip
     seconds["distilled"] = time.perf_counter() - t0
     del teacher
 

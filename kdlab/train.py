@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from kdlab.losses import distillation_loss, logit_matching_loss
+from kdlab.runs import PROGRESS_ENV
 
 LossFn = Callable[[torch.Tensor, torch.Tensor | None, torch.Tensor | None], torch.Tensor]
 
@@ -78,13 +80,18 @@ class TrainConfig:
             (self.batch_size >= 1, f"batch_size must be ≥ 1, got {self.batch_size}"),
             (self.lr > 0, f"lr must be > 0, got {self.lr}"),
             (0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}"),
-            (self.schedule in ("onecycle", "cosine", "constant"),
-             f"schedule must be 'onecycle', 'cosine' or 'constant', got {self.schedule!r}"),
+            (
+                self.schedule in ("onecycle", "cosine", "constant"),
+                f"schedule must be 'onecycle', 'cosine' or 'constant', got {self.schedule!r}",
+            ),
             (0 <= self.warmup_frac < 1, f"warmup_frac must be in [0, 1), got {self.warmup_frac}"),
             (self.jitter >= 0, f"jitter must be ≥ 0 pixels, got {self.jitter}"),
             (self.temperature > 0, f"temperature must be > 0, got {self.temperature}"),
             (self.hard_weight >= 0, f"hard_weight must be ≥ 0, got {self.hard_weight}"),
-            (self.loss in ("distill", "logit_matching"), f"loss must be 'distill' or 'logit_matching', got {self.loss!r}"),
+            (
+                self.loss in ("distill", "logit_matching"),
+                f"loss must be 'distill' or 'logit_matching', got {self.loss!r}",
+            ),
             (self.grad_clip is None or self.grad_clip > 0, f"grad_clip must be > 0 or None, got {self.grad_clip}"),
         ]
         for ok, message in checks:
@@ -127,7 +134,9 @@ def shift_images(x: torch.Tensor, offsets: torch.Tensor, max_shift: int, image_s
     return out.reshape(x.shape)
 
 
-def jitter_images(x: torch.Tensor, max_shift: int, image_shape: tuple[int, ...], generator: torch.Generator | None = None) -> torch.Tensor:
+def jitter_images(
+    x: torch.Tensor, max_shift: int, image_shape: tuple[int, ...], generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Shift each image by a random (dy, dx) in [-max_shift, max_shift]², zero-filled, on the device.
 
     The paper's MNIST teacher saw inputs "jittered by up to two pixels in any direction".
@@ -186,7 +195,8 @@ def check_finite_loss(mean_loss: float, epoch: int, config: TrainConfig) -> None
     if not math.isfinite(mean_loss):
         raise TrainingDiverged(
             f"{config.desc}: training diverged in epoch {epoch + 1} (loss {mean_loss}); lower lr (now {config.lr}) "
-            f"or set grad_clip (now {config.grad_clip})")
+            f"or set grad_clip (now {config.grad_clip})"
+        )
 
 
 @torch.no_grad()
@@ -206,8 +216,9 @@ def clip_gradients(model: torch.nn.Module, max_norm: float) -> None:
         g.mul_(scale.view(members, *([1] * (g.dim() - 1))))
 
 
-def check_targets(x: torch.Tensor, y: torch.Tensor | None, teacher_logits: torch.Tensor | None,
-                  config: TrainConfig) -> None:
+def check_targets(
+    x: torch.Tensor, y: torch.Tensor | None, teacher_logits: torch.Tensor | None, config: TrainConfig
+) -> None:
     """ValueError unless the targets fit ``x``: labels and/or teacher logits ((N, C), or (M, N, C) per member) with
     N rows, and no jitter with precomputed teacher logits. Shared by ``fit`` and ``distributed.fit_ddp``."""
     if y is None and teacher_logits is None:
@@ -217,8 +228,108 @@ def check_targets(x: torch.Tensor, y: torch.Tensor | None, teacher_logits: torch
         if t is not None and t.shape[-2 if (name == "teacher_logits" and t.dim() == 3) else 0] != n:
             raise ValueError(f"{name} has {t.shape[-2 if t.dim() == 3 else 0]} rows but x has {n}")
     if config.jitter and teacher_logits is not None:
-        raise ValueError("jitter with precomputed teacher logits would mismatch inputs and targets; "
-                         "distil on the un-jittered transfer set (jitter=0), as the paper does")
+        raise ValueError(
+            "jitter with precomputed teacher logits would mismatch inputs and targets; "
+            "distil on the un-jittered transfer set (jitter=0), as the paper does"
+        )
+
+
+# ----------------------------------------------------------------------------------------------- progress lines
+
+
+def progress_lines_enabled() -> bool:
+    """True when ``$KDLAB_PROGRESS`` is ``lines`` (``kdlab run`` sets it for the kernel): print lines, not a bar.
+
+    A tqdm bar in a kernel is a widget (or thousands of carriage-return updates) that a terminal running the
+    notebook through papermill never sees; a compact line on stderr is streamed to it by ``kdlab run`` and stays
+    readable in the executed notebook.
+    """
+    return os.environ.get(PROGRESS_ENV, "").strip().lower() == "lines"
+
+
+def format_duration(seconds: float) -> str:
+    """``4.2 s``, ``42 s``, ``3 min 05 s``, ``2 h 07 min``: short enough for a progress line."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        minutes, secs = divmod(int(round(seconds)), 60)
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(int(round(seconds / 60)), 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class ProgressLines:
+    """Compact, rate-limited progress lines on stderr, e.g.::
+
+        [teacher] epoch 3/10 · step 120/469 · ETA 1 min 02 s
+        [teacher] epoch 3/10 · loss 0.2134 · 4.2 s/epoch · ETA 29 s
+        [teacher] epoch 10/10 · loss 0.0213 · done in 42 s
+
+    The rate limit is shared by every ``ProgressLines`` of the process (a sweep of many short fits does not flood
+    the terminal); step lines appear only inside epochs longer than ``every``, and such an epoch's end, like the
+    last epoch of each fit (its ``done`` line), is always reported. ETA = time per step so far × steps
+    left in this call (a resumed fit counts only the steps it runs).
+    """
+
+    every_s = 10.0
+    last_emit = -math.inf  # perf_counter() of the last line printed by any instance
+
+    def __init__(
+        self, desc: str, epochs: int, steps_per_epoch: int, start_epoch: int = 0, every_s: float | None = None
+    ):
+        self.desc = desc
+        self.epochs = epochs
+        self.steps_per_epoch = steps_per_epoch
+        self.start_epoch = start_epoch
+        self.every = self.every_s if every_s is None else every_s
+        self.began = self.epoch_began = time.perf_counter()
+
+    def _due(self, now: float) -> bool:
+        return now - ProgressLines.last_emit >= self.every
+
+    def _emit(self, text: str, now: float) -> None:
+        ProgressLines.last_emit = now
+        stream = sys.stderr
+        stream.write(f"[{self.desc}] {text}\n")
+        stream.flush()
+
+    def _eta(self, epoch: int, steps_done_in_epoch: int, now: float) -> str:
+        done = (epoch - self.start_epoch) * self.steps_per_epoch + steps_done_in_epoch
+        left = (self.epochs - self.start_epoch) * self.steps_per_epoch - done
+        return format_duration((now - self.began) / max(done, 1) * left)
+
+    def step(self, epoch: int, step: int) -> None:
+        """After step ``step`` (0-based) of epoch ``epoch`` (0-based): a line if none was printed for a while."""
+        now = time.perf_counter()
+        if not self._due(now) or now - self.epoch_began < self.every or step + 1 >= self.steps_per_epoch:
+            return  # only inside an epoch longer than `every`; shorter ones get their epoch line
+        self._emit(
+            f"epoch {epoch + 1}/{self.epochs} · step {step + 1}/{self.steps_per_epoch} · "
+            f"ETA {self._eta(epoch, step + 1, now)}",
+            now,
+        )
+
+    def epoch_end(self, epoch: int, loss: float, val_errors: float | None = None) -> None:
+        """After epoch ``epoch`` (0-based): its loss (and validation errors), then the ETA or, last, the total."""
+        now = time.perf_counter()
+        last = epoch + 1 >= self.epochs
+        long_epoch = now - self.epoch_began >= self.every  # it had step lines; its loss is always worth a line
+        self.epoch_began = now
+        if not (last or long_epoch or self._due(now)):
+            return
+        parts = [f"epoch {epoch + 1}/{self.epochs}", f"loss {loss:.4g}"]
+        if val_errors is not None:
+            parts.append(f"val errors {val_errors:g}")
+        elapsed = now - self.began
+        if last:
+            parts.append(f"done in {format_duration(elapsed)}")
+        else:
+            parts.append(f"{format_duration(elapsed / (epoch + 1 - self.start_epoch))}/epoch")
+            parts.append(f"ETA {self._eta(epoch + 1, 0, now)}")
+        self._emit(" · ".join(parts), now)
 
 
 def fit(
@@ -255,7 +366,9 @@ def fit(
     steps_per_epoch = max(1, math.ceil(n / config.batch_size))
     total_steps = config.epochs * steps_per_epoch
     optimizer = make_sgd(model, config)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config.schedule, config.warmup_frac, total_steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, _lr_factor(config.schedule, config.warmup_frac, total_steps)
+    )
     gen = torch.Generator(device=dev)
     gen.manual_seed(config.seed)
     history = History()
@@ -274,7 +387,17 @@ def fit(
         start_epoch = state["epoch"] + 1
 
     max_norm = getattr(model, "apply_max_norm", None)
-    bar = tqdm(range(start_epoch, config.epochs), desc=config.desc, disable=not config.progress, leave=False)
+    lines = (
+        ProgressLines(config.desc, config.epochs, steps_per_epoch, start_epoch)
+        if config.progress and progress_lines_enabled()
+        else None
+    )
+    bar = tqdm(
+        range(start_epoch, config.epochs),
+        desc=config.desc,
+        disable=not config.progress or lines is not None,
+        leave=False,
+    )
     began = time.perf_counter()
     for epoch in bar:
         model.train()
@@ -284,7 +407,7 @@ def fit(
             if sample_batch is not None:
                 idx = sample_batch(gen, epoch * steps_per_epoch + step)
             else:
-                idx = perm[step * config.batch_size:(step + 1) * config.batch_size]
+                idx = perm[step * config.batch_size : (step + 1) * config.batch_size]
             xb = x[idx]
             if config.jitter:
                 xb = jitter_images(xb, config.jitter, config.image_shape, gen)
@@ -308,6 +431,8 @@ def fit(
             if max_norm is not None:
                 max_norm()
             loss_sum += loss.detach()
+            if lines is not None:
+                lines.step(epoch, step)
         history.epoch.append(epoch + 1)
         history.train_loss.append(loss_sum.item() / steps_per_epoch)  # one sync per epoch
         check_finite_loss(history.train_loss[-1], epoch, config)
@@ -326,6 +451,8 @@ def fit(
             model.train()
         if ckpt is not None:
             _save_checkpoint(ckpt, model, optimizer, scheduler, gen, history, epoch)
+        if lines is not None:
+            lines.epoch_end(epoch, history.train_loss[-1], history.val_errors[-1] if x_val is not None else None)
     bar.close()
     model.eval()
     return history
@@ -334,8 +461,12 @@ def fit(
 def make_sgd(model: torch.nn.Module, config: TrainConfig) -> torch.optim.SGD:
     """SGD with (Nesterov) momentum; the fused kernel where this torch has it (one pass over the weights
     instead of several: the optimizer step is memory-bound and was ~20 % of a teacher step on CPU)."""
-    kwargs = dict(lr=config.lr, momentum=config.momentum, nesterov=config.nesterov and config.momentum > 0,
-                  weight_decay=config.weight_decay)
+    kwargs = dict(
+        lr=config.lr,
+        momentum=config.momentum,
+        nesterov=config.nesterov and config.momentum > 0,
+        weight_decay=config.weight_decay,
+    )
     try:
         return torch.optim.SGD(model.parameters(), fused=True, **kwargs)
     except (RuntimeError, TypeError, ValueError):
@@ -345,10 +476,19 @@ def make_sgd(model: torch.nn.Module, config: TrainConfig) -> torch.optim.SGD:
 def _save_checkpoint(path: Path, model, optimizer, scheduler, gen, history: History, epoch: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "generator": gen.get_state(), "history": asdict(history), "epoch": epoch,
-                "torch_rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state(gen.device) if gen.device.type == "cuda" else None}, tmp)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "generator": gen.get_state(),
+            "history": asdict(history),
+            "epoch": epoch,
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(gen.device) if gen.device.type == "cuda" else None,
+        },
+        tmp,
+    )
     os.replace(tmp, path)  # a crash mid-save leaves the previous checkpoint intact
 
 
@@ -358,7 +498,7 @@ def predict_logits(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 40
     was_training = model.training
     model.eval()
     dev = next(model.parameters()).device
-    chunks = [model(x[i:i + batch_size].to(dev, torch.float32)) for i in range(0, x.shape[0], batch_size)]
+    chunks = [model(x[i : i + batch_size].to(dev, torch.float32)) for i in range(0, x.shape[0], batch_size)]
     model.train(was_training)
     return torch.cat(chunks, dim=-2)
 
@@ -395,8 +535,9 @@ def errors_from_logits(logits: torch.Tensor, y: torch.Tensor, num_classes: int |
     return EvalResult([int(w.sum()) for w in wrong], per_class, y.shape[0])
 
 
-def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int | None = None,
-             batch_size: int = 4096) -> EvalResult:
+def evaluate(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int | None = None, batch_size: int = 4096
+) -> EvalResult:
     """Test error *count* and per-class errors of ``model`` on (x, y)."""
     return errors_from_logits(predict_logits(model, x, batch_size), y, num_classes)
 

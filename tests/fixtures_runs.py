@@ -1,7 +1,8 @@
 """TEST FIXTURES: a generated run store for the dashboard tests (never written into ``runs/``).
 
 ``build_store(root)`` writes run folders that follow the artifact contract in ``notebooks/README.md`` with realistic
-shapes and paper-like numbers, plus one folder for each way a run can be broken. Every fixture run carries
+shapes and paper-like numbers and a ``claims.json`` each (``kdlab/claims.py``), plus one folder for each way a run can be
+broken and one complete run for each way its ``claims.json`` can be broken (``CLAIMS_BROKEN``). Every fixture run carries
 ``"FIXTURE": true`` in its parameters and the store root gets a ``TEST_FIXTURE`` file, which the dashboard's sidebar
 turns into a warning, so a screenshot of fixture data can never be mistaken for a result.
 
@@ -22,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from kdlab.claims import FILE as CLAIMS_FILE  # noqa: E402
+from kdlab.claims import Claims  # noqa: E402
 from kdlab.runs import SCHEMA_VERSION, write_json_atomic  # noqa: E402
 
 NOTEBOOKS = {
@@ -52,6 +55,13 @@ BROKEN = {  # name -> (notebook folder, run id)
     "staging": ("03_mnist_distillation", "20261106-060000-bstage"),
 }
 FAILED_REASON = "RuntimeError: CUDA out of memory while training the teacher"
+# Complete runs (no artifacts) whose claims.json is bad; each is the only run of its notebook × profile, so it is the
+# one the Claims page reads there. name -> (notebook folder, run id, profile)
+CLAIMS_BROKEN = {
+    "missing": ("02_logit_matching_limit", "20261107-000000-cmissg", "full"),
+    "malformed_json": ("04_missing_class_bias", "20261107-010000-cjsonx", "full"),
+    "unknown_schema": ("05_speech_frames", "20261107-020000-cschem", "paper"),
+}
 
 
 def _digit_images(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -110,8 +120,10 @@ def write_run(
     message: str = "",
     schema_version: int = SCHEMA_VERSION,
     staging: bool = False,
+    claims: list[dict[str, Any]] | None = None,
 ) -> Path:
-    """One run folder in the store's layout; artifacts by file name (DataFrame → csv, dict of arrays → npz, else json)."""
+    """One run folder in the store's layout; artifacts by file name (DataFrame → csv, dict of arrays → npz, else json);
+    ``claims`` (keyword dicts of ``kdlab.claims.Claim``) go to ``claims.json`` the way a notebook's ``Claims.save`` does."""
     folder = root / notebook / (".staging" if staging else "") / run_id
     (folder / "artifacts").mkdir(parents=True, exist_ok=True)
     params = {"PROFILE": "quick", "SEED": 0, "DEVICE": "auto", "FIXTURE": True, **(params or {})}
@@ -142,9 +154,21 @@ def write_run(
             path.write_bytes(obj)
         else:
             path.write_text(json.dumps(obj))
+    if claims is not None:
+        write_claims(folder, notebook, params["PROFILE"], claims, int(params.get("SEED", 0)))
     if marker:
         (folder / marker).write_text(message or "2026-11-01T00:00:00+00:00")
     return folder
+
+
+def write_claims(folder: Path, notebook: str, profile: str, claims: list[dict[str, Any]], seed: int = 0) -> Path:
+    """``claims.json`` in a run folder, built with ``kdlab.claims.Claims`` (so it follows the schema)."""
+    made = Claims(notebook)
+    for fields in claims:
+        made.add(**fields)
+    path = folder / CLAIMS_FILE
+    write_json_atomic(path, made.to_json(profile, seed))
+    return path
 
 
 def soft_targets(rng: np.random.Generator, n: int = 12, student: bool = False) -> dict[str, np.ndarray]:
@@ -344,6 +368,141 @@ METRICS = {
 }
 
 
+def _claim(
+    cid: str,
+    section: str,
+    statement: str,
+    paper: str,
+    ours: str,
+    holds: bool,
+    margin=None,
+    noise=None,
+    judged_by: str = "",
+) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "section": section,
+        "statement": statement,
+        "paper": paper,
+        "ours": ours,
+        "holds": holds,
+        "margin": margin,
+        "noise": noise,
+        "judged_by": judged_by,
+    }
+
+
+BEATS = (
+    "03.distilled_beats_baseline",
+    "§3",
+    "A small net distilled from a big one makes fewer test errors than the same net trained on hard labels.",
+    "74 vs 146 errors",
+)
+NEAR = (
+    "03.distilled_near_teacher",
+    "§3",
+    "The distilled net comes within noise of its teacher's test errors.",
+    "74 vs 67 errors",
+)
+CLAIMS = {  # good run name -> its claims (newest quick runs: 7 of 8 hold; 03 full adds a claim quick does not test)
+    "01": [
+        _claim(
+            "01.entropy_rises_with_t",
+            "§2",
+            "Raising the temperature gives a softer distribution over classes.",
+            "softer as T grows",
+            "0.05 → 3.3 bits from T = 1 to 50",
+            True,
+            3.25,
+            None,
+            "mean entropy increases with T",
+        )
+    ],
+    "02": [
+        _claim(
+            "02.gradient_eq2",
+            "§2.1",
+            "Eq. 2: the gradient of the soft cross-entropy is (q − p)/T.",
+            "exact",
+            "max relative error 1e-07",
+            True,
+            1e-5,
+            None,
+            "relative error < 1e-5",
+        ),
+        _claim(
+            "02.logit_matching_limit",
+            "§2.1",
+            "At high temperature distillation matches logits (eq. 4).",
+            "relative error → 0 as T → ∞",
+            "0.0004 at T = 50",
+            True,
+            0.0096,
+            None,
+            "relative error < 0.01 at T = 50",
+        ),
+    ],
+    "03_quick": [
+        _claim(*BEATS, "80 vs 150 errors", True, 70.0, 9.5, "difference > 2 × McNemar noise"),
+        _claim(*NEAR, "80 vs 70 errors", False, -4.4, 7.2, "difference < 2 × McNemar noise"),
+    ],
+    "03_full": [
+        _claim(*BEATS, "76 vs 146 errors", True, 70.0, 9.4, "difference > 2 × McNemar noise"),
+        _claim(*NEAR, "76 vs 66 errors", True, 4.6, 7.3, "difference < 2 × McNemar noise"),
+        _claim(
+            "03.narrow_best_t",
+            "§3",
+            "A 30-unit student learns best at temperatures 2.5 to 4.",
+            "best T in 2.5–4",
+            "best T = 3",
+            True,
+            0.5,
+            None,
+            "best mean T inside 2.5–4",
+        ),
+    ],
+    "04": [
+        _claim(
+            "04.bias_recovers_3s",
+            "§3",
+            "Without 3s in the transfer set, raising the bias of 3 recovers them.",
+            "133 → 14 errors on 3s",
+            "143 → 13 errors on 3s",
+            True,
+            119.0,
+            12.0,
+            "drop > 2 × √errors",
+        )
+    ],
+    "05": [
+        _claim(
+            "05.distilled_keeps_gain",
+            "§4",
+            "One distilled model keeps most of the ensemble's gain.",
+            "80% of 2.2 points",
+            "86% of 2.2 points",
+            True,
+            6.0,
+            3.0,
+            "share kept > 80% − noise",
+        )
+    ],
+    "06": [
+        _claim(
+            "06.specialists_improve",
+            "§5",
+            "Specialists raise the test accuracy of the generalist.",
+            "25.0% → 26.1%",
+            "81.0% → 82.6%",
+            True,
+            1.6,
+            0.6,
+            "gain > 2 × binomial noise",
+        )
+    ],
+}
+
+
 def build_store(root: str | Path) -> dict[str, Path]:
     """Write the fixture store under ``root``; returns run name -> folder."""
     root = Path(root)
@@ -363,6 +522,7 @@ def build_store(root: str | Path) -> dict[str, Path]:
             metrics=METRICS[nb],
             artifacts=good_artifacts(nb, rng, offset),
             env={"wall_time_s": 900.0 if profile == "full" else 42.5},
+            claims=CLAIMS[name],
         )
     nb_dir, run_id = BROKEN["empty"]
     (root / nb_dir / run_id).mkdir(parents=True)
@@ -378,8 +538,8 @@ def build_store(root: str | Path) -> dict[str, Path]:
     arts = good_artifacts("03", rng)
     del arts["sweep.csv"], arts["soft_targets.npz"]
     out["missing_artifact"] = write_run(
-        root, nb_dir, run_id, params=NB_PARAMS["03"], metrics=METRICS["03"], artifacts=arts
-    )
+        root, nb_dir, run_id, params=NB_PARAMS["03"], metrics=METRICS["03"], artifacts=arts, claims=CLAIMS["03_quick"]
+    )  # the newest complete quick run of 03: the Claims page reads its claims
     nb_dir, run_id = BROKEN["unknown_schema"]
     out["unknown_schema"] = write_run(root, nb_dir, run_id, schema_version=99, artifacts=good_artifacts("06", rng))
     nb_dir, run_id = BROKEN["failed"]
@@ -388,6 +548,12 @@ def build_store(root: str | Path) -> dict[str, Path]:
     )
     nb_dir, run_id = BROKEN["staging"]
     out["staging"] = write_run(root, nb_dir, run_id, marker=None, staging=True)
+    for name, (nb_dir, run_id, profile) in CLAIMS_BROKEN.items():
+        folder = out["claims_" + name] = write_run(root, nb_dir, run_id, params={"PROFILE": profile})
+        if name == "malformed_json":
+            (folder / CLAIMS_FILE).write_text('{"schema": "kdlab.claims/1", "claims": [{"id": "04.bias_recovers_3s",')
+        elif name == "unknown_schema":
+            (folder / CLAIMS_FILE).write_text(json.dumps({"schema": "kdlab.claims/99", "claims": []}))
     return out
 
 

@@ -1,5 +1,6 @@
 """Dashboard pages under Streamlit's AppTest (no browser): every page against a fixture store with good runs and every
-kind of broken run, an empty store, malformed artifacts inside complete runs, and an unexpected exception."""
+kind of broken run (and of broken claims.json), an empty store, malformed artifacts inside complete runs, and an
+unexpected exception."""
 
 from __future__ import annotations
 
@@ -13,11 +14,22 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fixtures_runs, under any pytest import mode
-from fixtures_runs import BROKEN, FAILED_REASON, GOOD, build_store, good_artifacts, write_run  # noqa: E402
+from fixtures_runs import (  # noqa: E402
+    BROKEN,
+    CLAIMS,
+    CLAIMS_BROKEN,
+    FAILED_REASON,
+    GOOD,
+    build_store,
+    good_artifacts,
+    write_claims,
+    write_run,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "dashboard" / "app.py")
-PAGES = ["views/runs.py", "views/soft_targets.py", "views/sweeps.py", "views/speech.py", "views/specialists.py"]
+CLAIMS_PAGE, RUNS = "views/claims.py", "views/runs.py"
+PAGES = [CLAIMS_PAGE, RUNS, "views/soft_targets.py", "views/sweeps.py", "views/speech.py", "views/specialists.py"]
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +59,10 @@ def texts(elements) -> str:
 
 
 def test_runs_page_lists_every_run_with_its_status_and_reason(monkeypatch, store):
-    at = open_app(monkeypatch, store)
-    assert "**14** of 14 run folders shown · **8** complete" in texts(at.markdown)
+    at = open_app(monkeypatch, store, RUNS)
+    assert "**17** of 17 run folders shown · **11** complete" in texts(at.markdown)
     table = at.dataframe[0].value
-    assert len(table) == 14
+    assert len(table) == 17
     status = dict(zip(table["run"], table["status"], strict=True))
     reason = dict(zip(table["run"], table["reason"], strict=True))
     assert status[GOOD["03_full"]] == "complete"
@@ -81,7 +93,7 @@ def test_runs_page_lists_every_run_with_its_status_and_reason(monkeypatch, store
 
 
 def test_runs_page_filters_by_notebook_and_profile(monkeypatch, store):
-    at = open_app(monkeypatch, store)
+    at = open_app(monkeypatch, store, RUNS)
     at.multiselect(key="filter_notebook").set_value(["03_mnist_distillation"]).run()
     assert set(at.dataframe[0].value["notebook"]) == {"03_mnist_distillation"}
     at.multiselect(key="filter_profile").set_value(["full"]).run()
@@ -90,7 +102,7 @@ def test_runs_page_filters_by_notebook_and_profile(monkeypatch, store):
 
 
 def test_runs_page_compares_two_runs(monkeypatch, store):
-    at = open_app(monkeypatch, store)
+    at = open_app(monkeypatch, store, RUNS)
     labels = at.selectbox(key="compare_a").options
     quick = next(label for label in labels if GOOD["03_quick"] in label)
     full = next(label for label in labels if GOOD["03_full"] in label)
@@ -104,6 +116,124 @@ def test_runs_page_compares_two_runs(monkeypatch, store):
     metrics = at.table[-1].value
     assert metrics.loc["teacher_errors", "B − A"] == "0"
     assert any(GOOD["03_full"] in c.value and "profile **full**" in c.value for c in at.caption)
+
+
+def test_runs_page_selects_the_run_in_its_link(monkeypatch, store):
+    """``/runs?run=<id>`` (the Claims page's links): that run in a box, preselected as run A of the comparison."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KDLAB_RUNS", str(store))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.switch_page(RUNS)
+    at.query_params["run"] = GOOD["03_full"]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"**Selected run** `03_mnist_distillation/{GOOD['03_full']}` — **complete**" in texts(at.markdown)
+    captions = texts(at.caption)
+    assert "Claims: 3 of 3 hold" in captions and str(store / "03_mnist_distillation" / GOOD["03_full"]) in captions
+    assert GOOD["03_full"] in at.selectbox(key="compare_a").value
+    assert GOOD["03_full"] not in at.selectbox(key="compare_b").value
+    at.query_params["run"] = "20000101-000000-nosuch"
+    at.run()
+    assert not at.exception and "No run `20000101-000000-nosuch` in this store" in texts(at.warning)
+
+
+# ----------------------------------------------------------------------------------------------- Claims
+
+
+def claims_tables(at) -> pd.DataFrame:
+    """Every claims table on the page, stacked (index: claim id)."""
+    return pd.concat([t.value for t in at.table if t.value.index.name == "claim"])
+
+
+def test_claims_page_is_the_default_and_shows_every_claim(monkeypatch, store):
+    at = open_app(monkeypatch, store)  # no page: the default one
+    assert at.title[0].value == "Claims"
+    assert "**7 of 8 claims hold in your newest quick runs**" in texts(at.markdown)
+    assert "full: 3 of 3 hold" in texts(at.caption)
+    table = claims_tables(at)
+    ids = [c["id"] for claims in CLAIMS.values() for c in claims]
+    assert set(table.index) == set(ids)
+    row = table.loc["03.distilled_beats_baseline"]
+    assert row["§"] == "§3" and row["paper"] == "74 vs 146 errors"
+    assert row["quick: ours"] == "80 vs 150 errors" and row["quick: verdict"] == "✅ holds"
+    assert row["quick: margin / noise"] == "+70 / 9.5"
+    assert row["full: ours"] == "76 vs 146 errors" and row["full: verdict"] == "✅ holds"
+    near = table.loc["03.distilled_near_teacher"]
+    assert near["quick: verdict"] == "❌ does not hold" and near["quick: margin / noise"] == "-4.4 / 7.2"
+    assert near["full: verdict"] == "✅ holds"
+    assert table.loc["03.narrow_best_t", "quick: verdict"] == "not tested"  # only the full run tests it
+    assert table.loc["03.narrow_best_t", "full: margin / noise"] == "+0.5 / —"  # no noise: an exact test
+    # which run each column came from: the newest complete run per notebook × profile, with a link to it
+    captions = texts(at.caption)
+    newest_quick_03 = BROKEN["missing_artifact"][1]  # complete, newer than the good quick run, has claims
+    assert f"run `03_mnist_distillation/{newest_quick_03}` · profile **quick**" in captions
+    assert f"run `03_mnist_distillation/{GOOD['03_full']}` · profile **full**" in captions
+    assert str(store / "03_mnist_distillation" / GOOD["03_full"]) in captions
+    assert GOOD["03_quick"] not in captions  # superseded by the newer complete quick run
+    links = {link.value: link.proto for link in at.page_link}
+    link = links[f"Run {GOOD['03_full']} on the Runs page"]
+    assert link.page == "runs" and link.query_string == f"run={GOOD['03_full']}"
+    for name in ("failed", "half_written", "staging", "empty"):  # not complete: never a source of claims
+        assert BROKEN[name][1] not in captions
+
+
+def test_claims_page_one_run_with_valid_claims(monkeypatch, tmp_path):
+    """A store with one complete run and a valid claims.json: its claim and verdict, the others say what to run."""
+    write_run(tmp_path, "04_missing_class_bias", "20261201-000000-claim1", claims=CLAIMS["04"])
+    at = open_app(monkeypatch, tmp_path)
+    table = claims_tables(at)
+    assert list(table.index) == ["04.bias_recovers_3s"]
+    assert table.loc["04.bias_recovers_3s", "quick: verdict"] == "✅ holds"
+    assert "**1 of 1 claims hold in your newest quick runs**" in texts(at.markdown)
+    assert not at.warning and not at.error
+    infos = texts(at.info)
+    for nb in ("01", "02", "03", "05", "06"):
+        assert f"kdlab run {nb} --profile quick" in infos
+    assert "kdlab run 04 --profile quick" not in infos
+
+
+def test_claims_page_verdict_follows_the_file(monkeypatch, tmp_path):
+    """The check can fail: the same run's claim, rewritten with holds false, shows "does not hold" (no cache)."""
+    claim = {**CLAIMS["03_quick"][0]}
+    folder = write_run(tmp_path, "03_mnist_distillation", "20261201-000000-flip01", claims=[claim])
+    at = open_app(monkeypatch, tmp_path)
+    assert claims_tables(at).loc["03.distilled_beats_baseline", "quick: verdict"] == "✅ holds"
+    assert "**1 of 1 claims hold" in texts(at.markdown)
+    write_claims(folder, "03_mnist_distillation", "quick", [{**claim, "holds": False, "margin": -3.0}])
+    at.run()
+    assert not at.exception
+    row = claims_tables(at).loc["03.distilled_beats_baseline"]
+    assert row["quick: verdict"] == "❌ does not hold" and row["quick: margin / noise"] == "-3 / 9.5"
+    assert "**0 of 1 claims hold" in texts(at.markdown)
+
+
+def test_claims_page_hostile_store_warns_and_goes_on(monkeypatch, store):
+    """claims.json missing, not JSON, unknown schema: a warning naming the run and read_claims' problem each."""
+    from kdlab.claims import read_claims
+
+    at = open_app(monkeypatch, store)
+    warnings = [w.value for w in at.warning]
+    for name, (nb, run_id, profile) in CLAIMS_BROKEN.items():
+        problem = read_claims(store / nb / run_id)[1]
+        assert problem, name
+        hits = [w for w in warnings if f"{nb}/{run_id}" in w]
+        assert len(hits) == 1 and problem in hits[0] and f"profile {profile}" in hits[0], (name, warnings)
+    text = "\n".join(warnings)
+    assert "claims.json is missing" in text and "claims.json is not valid JSON" in text
+    assert "unknown schema 'kdlab.claims/99'" in text
+    # the good quick runs of the same notebooks still show their claims, without a column for the bad run
+    table04 = next(t.value for t in at.table if "04.bias_recovers_3s" in t.value.index)
+    assert table04.loc["04.bias_recovers_3s", "quick: verdict"] == "✅ holds"
+    assert not [c for c in table04.columns if c.startswith("full")]
+
+
+def test_claims_page_refuses_claims_of_another_notebook(monkeypatch, tmp_path):
+    folder = write_run(tmp_path, "05_speech_frames", "20261201-000000-stray1")
+    write_claims(folder, "04_missing_class_bias", "quick", CLAIMS["04"])  # a 04 claims.json in a 05 run
+    at = open_app(monkeypatch, tmp_path)
+    assert "holds claim(s) of another notebook: 04.bias_recovers_3s" in texts(at.warning)
+    assert not [t for t in at.table if t.value.index.name == "claim"]
 
 
 # ----------------------------------------------------------------------------------------------- Soft targets
@@ -201,8 +331,16 @@ def test_empty_store_says_which_notebook_to_run(monkeypatch, tmp_path, page, not
     assert f"kdlab run notebooks/{notebook}.ipynb --profile quick" in texts(at.info)
 
 
+def test_empty_store_claims_page(monkeypatch, tmp_path):
+    at = open_app(monkeypatch, tmp_path / "nothing-here")
+    infos = texts(at.info)
+    assert "No claims from a quick run yet" in infos
+    for nb in ("01", "02", "03", "04", "05", "06"):
+        assert f"kdlab run {nb} --profile quick" in infos
+
+
 def test_empty_store_runs_page(monkeypatch, tmp_path):
-    at = open_app(monkeypatch, tmp_path)
+    at = open_app(monkeypatch, tmp_path, RUNS)
     assert "kdlab run notebooks/01_softmax_temperature.ipynb --profile quick" in texts(at.info)
 
 
@@ -214,8 +352,8 @@ def test_only_broken_runs(monkeypatch, tmp_path, store, page):
             src = store / nb / (".staging" if name == "staging" else "") / run_id
             shutil.copytree(src, tmp_path / nb / (".staging" if name == "staging" else "") / run_id)
     at = open_app(monkeypatch, tmp_path, page)
-    assert not at.error or page == PAGES[0]  # broken runs are errors on the Runs page only
-    if page != PAGES[0]:
+    assert not at.error or page == RUNS  # broken runs are errors on the Runs page only
+    if page != RUNS:
         assert "--profile quick" in texts(at.info)
 
 
@@ -260,7 +398,7 @@ def test_unexpected_exception_is_one_line_not_a_traceback(monkeypatch, store):
 def test_new_run_appears_without_restart(monkeypatch, tmp_path):
     rng = np.random.default_rng(2)
     write_run(tmp_path, "04_missing_class_bias", "20261201-000000-first1", artifacts=good_artifacts("04", rng))
-    at = open_app(monkeypatch, tmp_path)
+    at = open_app(monkeypatch, tmp_path, RUNS)
     assert len(at.dataframe[0].value) == 1
     write_run(tmp_path, "05_speech_frames", "20261202-000000-second", artifacts=good_artifacts("05", rng))
     at.run()

@@ -1,5 +1,6 @@
 """The dashboard in a real headless browser: `streamlit run` on a free loopback port, Debian's Chromium driven by
-Playwright, every page opened, the temperature slider moved with the keyboard, screenshots in tests/screenshots/.
+Playwright, every page opened by its URL (the Claims page also at the root URL, as the default), the temperature slider
+moved with the keyboard, a Claims page link followed to the Runs page, screenshots in tests/screenshots/.
 
 Chromium comes from Debian (``scripts/install_browser.sh``, called here when /usr/bin/chromium is missing): Playwright's
 own browser download is not reachable everywhere. Skipped, with the reason, only if no Chromium can be installed.
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fixtures_runs, under any pytest import mode
-from fixtures_runs import BROKEN, FAILED_REASON, build_store  # noqa: E402
+from fixtures_runs import BROKEN, CLAIMS_BROKEN, FAILED_REASON, GOOD, build_store  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -144,8 +145,39 @@ def no_traceback(page) -> None:
     assert "Traceback" not in text and "Page not found" not in text
 
 
+def test_claims_page_is_the_root_url(page, server):
+    open_page(page, server, "", "Claims")  # the default page lives at the root URL
+    expect_texts(page, "7 of 8 claims hold in your newest quick runs", "03.distilled_beats_baseline")
+    no_traceback(page)
+
+
+def test_claims_page(page, server):
+    open_page(page, server, "claims", "Claims")  # its own URL loads it directly too
+    problems = ("claims.json is missing", "claims.json is not valid JSON", "unknown schema 'kdlab.claims/99'")
+    expect_texts(
+        page,
+        "7 of 8 claims hold in your newest quick runs",
+        "03.distilled_beats_baseline",
+        "03.narrow_best_t",
+        "does not hold",
+        "not tested",
+        *problems,
+        *(run_id for _, run_id, _ in CLAIMS_BROKEN.values()),
+        f"Run {GOOD['03_full']} on the Runs page",
+    )
+    page.screenshot(path=str(SHOTS / "claims.png"), full_page=True)
+    no_traceback(page)
+    # a run's link opens the Runs page with that run selected
+    page.get_by_role("link", name=f"Run {GOOD['03_full']} on the Runs page").click()
+    page.get_by_role("heading", name="Runs").first.wait_for()
+    settle(page)
+    expect_texts(page, "Selected run", "Claims: 3 of 3 hold")
+    assert f"run={GOOD['03_full']}" in page.url
+    no_traceback(page)
+
+
 def test_runs_page(page, server):
-    open_page(page, server, "", "Runs")  # the default page lives at the root URL
+    open_page(page, server, "runs", "Runs")  # no longer the default: reachable at its URL
     expect_texts(
         page,
         "run folders shown",
@@ -160,7 +192,7 @@ def test_runs_page(page, server):
         "Compare two runs",
     )
     page.screenshot(path=str(SHOTS / "runs.png"))
-    assert "14 of 14 run folders shown" in body(page)
+    assert "17 of 17 run folders shown" in body(page)
     no_traceback(page)
 
 

@@ -39,7 +39,9 @@ def test_profiles_follow_the_paper_architectures():
         assert PROFILES[name].train_size is None
         assert PROFILES[name].sweep_temperatures == PAPER_TEMPERATURES
         assert len(PROFILES[name].sweep_seeds) >= 2
-    assert PROFILES["quick"].train_size < 60_000
+    assert PROFILES["quick"].transfer_size < 60_000  # quick distils through a small transfer set
+    for name in ("full", "paper"):
+        assert PROFILES[name].transfer_size is None  # the paper's students see all 60k cases
     assert PROFILES["quick"].teacher.epochs < PROFILES["full"].teacher.epochs < PROFILES["paper"].teacher.epochs
     with pytest.raises(FrozenInstanceError):
         PROFILES["quick"].train_size = 1
@@ -51,7 +53,7 @@ def test_teacher_is_784_1200_1200_10_with_dropout_and_max_norm():
     t = make_teacher(PROFILES["quick"])
     assert t.widths == (784, 1200, 1200, 10)
     assert sum(p.numel() for p in t.parameters()) == 784 * 1200 + 1200 + 1200 * 1200 + 1200 + 1200 * 10 + 10
-    assert t.dropout_input > 0 and t.dropout_hidden > 0 and t.max_norm == 3.5
+    assert t.dropout_input == 0 and t.dropout_hidden > 0 and t.max_norm == 3.5  # no input dropout: jitter perturbs inputs
 
 
 def test_training_subset_is_seeded_sorted_and_unique():
@@ -173,3 +175,25 @@ def test_validation_split_is_disjoint_complete_and_repeatable():
     assert set(tr.tolist()).isdisjoint(va.tolist()) and set(tr.tolist()) | set(va.tolist()) == set(range(1000))
     tr2, va2 = validation_split(1000, 100)
     assert torch.equal(tr, tr2) and torch.equal(va, va2)
+
+
+def test_transfer_and_validation_are_disjoint_and_cover_what_the_profile_says():
+    from kdlab.mnist_experiments import transfer_and_validation
+
+    cases = torch.arange(1000)
+    small = replace(PROFILES["quick"], transfer_size=200, validation_size=300)
+    transfer, val = transfer_and_validation(cases, small, seed=3)
+    assert len(transfer) == 200 and len(val) == 300
+    assert not set(transfer.tolist()) & set(val.tolist())  # validation never in the transfer set
+    # the same seed gives the same split; another seed another one
+    again, _ = transfer_and_validation(cases, small, seed=3)
+    assert torch.equal(transfer, again)
+    other, _ = transfer_and_validation(cases, small, seed=4)
+    assert not torch.equal(transfer, other)
+    # a transfer set that is all the teacher's cases: the validation cases are split off it
+    whole = replace(small, transfer_size=None, validation_size=100)
+    transfer, val = transfer_and_validation(cases, whole, seed=0)
+    assert len(transfer) == 900 and len(val) == 100 and not set(transfer.tolist()) & set(val.tolist())
+    with pytest.raises(ValueError, match="validation_size"):
+        transfer_and_validation(cases, replace(whole, validation_size=1000))
+

@@ -1,5 +1,7 @@
-"""`kdlab run`: parameters validated before anything runs; failures end as FAILED runs, successes as COMPLETE."""
+"""`kdlab run`: parameters validated before anything runs; failures end as FAILED runs, successes as COMPLETE;
+the terminal shows the training progress of the running cell."""
 
+import re
 import subprocess
 import sys
 
@@ -20,11 +22,13 @@ def _notebook(path, body):
     return path
 
 
-BODY = ("from kdlab.runs import start_run\n"
-        "run = start_run('99_tiny', {'PROFILE': PROFILE, 'SEED': SEED})\n"
-        "run.log_metrics(seed=SEED)\n"
-        "assert not FAIL, 'asked to fail'\n"
-        "run.finish()\n")
+BODY = (
+    "from kdlab.runs import start_run\n"
+    "run = start_run('99_tiny', {'PROFILE': PROFILE, 'SEED': SEED})\n"
+    "run.log_metrics(seed=SEED)\n"
+    "assert not FAIL, 'asked to fail'\n"
+    "run.finish()\n"
+)
 
 
 def _kdlab(*args, env=None):
@@ -69,3 +73,45 @@ def test_notebook_that_never_finishes_its_run_is_failed(tmp_path, runs_dir):
 def test_parse_value_types_like_papermill():
     assert parse_value("3") == 3 and parse_value("2.5") == 2.5 and parse_value("True") is True
     assert parse_value("cpu") == "cpu" and parse_value("[1, 2]") == [1, 2] and parse_value("None") is None
+
+
+TRAINING = (
+    "import torch\n"
+    "from kdlab.runs import start_run\n"
+    "from kdlab.train import TrainConfig, fit\n"
+    "run = start_run('97_tiny_training', {'PROFILE': PROFILE, 'SEED': SEED})\n"
+    "gen = torch.Generator().manual_seed(SEED)\n"
+    "x = torch.randn(64, 4, generator=gen)\n"
+    "y = (x[:, 0] > 0).long()\n"
+    "history = fit(torch.nn.Linear(4, 3), x, y, device='cpu',\n"
+    "              config=TrainConfig(epochs=2, batch_size=16, progress=True, desc='tiny model'))\n"
+    "run.log_metrics(final_loss=history.train_loss[-1])\n"
+    "print(f'run folder: {run.finish()}')\n"
+)
+
+
+@pytest.mark.slow
+def test_run_notebook_shows_training_progress_and_the_final_path(tmp_path, runs_dir, capfd):
+    nb = _notebook(tmp_path / "97_tiny_training.ipynb", TRAINING)
+    final = run_notebook(str(nb), "quick", progress=True)
+    out, err = capfd.readouterr()
+    shown = out + err
+    assert re.search(r"\[tiny model\] epoch 1/2 · loss [0-9.e+-]+ · [0-9.]+ s/epoch · ETA ", shown), shown
+    assert re.search(r"\[tiny model\] epoch 2/2 · loss [0-9.e+-]+ · done in ", shown), shown
+    assert f"run folder: {final}" in out and final.is_dir()  # the path the run has now, not its staging folder
+    assert "cell/s" in err  # papermill's cell counter is still there
+    assert "without encryption" not in shown  # the kernel's TCP warning (ipykernel) is gone: Curve is on
+    assert shown.count("epoch 1/2") == 1  # a line, not a bar redrawn many times
+    executed = nbformat.read(final / "notebook.ipynb", as_version=4)
+    stderr_text = "".join(
+        o.get("text", "") for c in executed.cells for o in c.get("outputs", []) if o.get("name") == "stderr"
+    )
+    assert "[tiny model] epoch 2/2" in stderr_text  # the executed notebook keeps the lines, not a widget
+
+
+@pytest.mark.slow
+def test_quiet_run_prints_nothing(tmp_path, runs_dir, capfd):
+    nb = _notebook(tmp_path / "97_tiny_training.ipynb", TRAINING)
+    run_notebook(str(nb), "quick", progress=False)
+    out, err = capfd.readouterr()
+    assert "epoch" not in out + err and "run folder" not in out + err

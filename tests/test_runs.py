@@ -31,10 +31,12 @@ def test_complete_run_has_everything(runs_dir):
 
 
 def test_crash_mid_write_never_looks_complete(runs_dir):
-    code = ("from kdlab.runs import start_run; import os\n"
-            "r = start_run('01_softmax_temperature', {'PROFILE': 'quick'})\n"
-            "r.log_metrics(x=1)\n"
-            "os._exit(9)  # killed before finish()\n")
+    code = (
+        "from kdlab.runs import start_run; import os\n"
+        "r = start_run('01_softmax_temperature', {'PROFILE': 'quick'})\n"
+        "r.log_metrics(x=1)\n"
+        "os._exit(9)  # killed before finish()\n"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 9
     runs = list_runs()
     assert len(runs) == 1
@@ -97,3 +99,31 @@ def test_missing_artifact_error_names_the_run(runs_dir):
 
 def test_empty_store_lists_nothing(tmp_path):
     assert list_runs(tmp_path / "nope") == []
+
+
+def test_finish_under_kdlab_run_returns_the_final_path_and_leaves_renaming_to_the_cli(runs_dir, monkeypatch):
+    from kdlab.runs import finalize
+
+    staging = runs_dir / "99_tiny" / STAGING / "20250101-000000-abcdef"
+    monkeypatch.setenv("KDLAB_RUN_DIR", str(staging))
+    run = start_run("99_tiny", {"PROFILE": "quick"})
+    final = run.finish()
+    assert final == runs_dir / "99_tiny" / "20250101-000000-abcdef" and not final.exists()
+    assert run.dir == staging and (staging / "NOTEBOOK_DONE").is_file()  # still staged: the CLI renames it
+    assert not (staging / "COMPLETE").exists()
+    assert finalize(staging) == final and final.is_dir() and not staging.exists()
+    assert read_run(final).status == "complete"
+
+
+def test_fail_under_kdlab_run_also_names_the_final_path(runs_dir, monkeypatch):
+    staging = runs_dir / "99_tiny" / STAGING / "20250101-000000-fedcba"
+    monkeypatch.setenv("KDLAB_RUN_DIR", str(staging))
+    run = start_run("99_tiny", {"PROFILE": "quick"})
+    assert run.fail("boom") == runs_dir / "99_tiny" / "20250101-000000-fedcba"
+    assert (staging / "FAILED").read_text() == "boom"
+
+
+def test_external_run_dir_outside_a_staging_folder_is_its_own_final_path(tmp_path, monkeypatch):
+    folder = tmp_path / "somewhere"
+    monkeypatch.setenv("KDLAB_RUN_DIR", str(folder))
+    assert start_run("99_tiny", {"PROFILE": "quick"}).finish() == folder

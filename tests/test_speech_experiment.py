@@ -19,7 +19,7 @@ def test_ensemble_log_probs_is_the_log_of_the_mean_distribution():
 
 def test_gain_kept():
     assert E.gain_kept(58.9, 61.1, 60.8) == pytest.approx(1.9 / 2.2)  # the paper's Table 1: 86 %
-    assert math.isnan(E.gain_kept(50.0, 50.0, 51.0))
+    assert E.gain_kept(50.0, 50.0, 51.0) is None  # no gain to keep: JSON null, never NaN
 
 
 def test_select_utterances_and_small_subset_keep_whole_utterances():
@@ -72,3 +72,32 @@ def test_tables_run_end_to_end_on_a_toy_problem():
 def test_unknown_profile():
     with pytest.raises(ValueError, match="valid profiles"):
         E.get_profile("huge")
+
+
+def test_ensemble_soft_targets_two_ways():
+    torch.manual_seed(0)
+    members = torch.log_softmax(torch.randn(5, 7, 11) * 3, -1)  # (M, frames, classes)
+    T = 4.0
+    tempered_mean = torch.softmax(E.ensemble_soft_logits(members, T, "tempered_mean") / T, -1)
+    mean_of_tempered = torch.softmax(E.ensemble_soft_logits(members, T, "mean_of_tempered") / T, -1)
+    # the simple forms, written as the words say
+    p_bar = members.exp().mean(0)
+    assert torch.allclose(tempered_mean, torch.softmax(torch.log(p_bar) / T, -1), atol=1e-6)
+    assert torch.allclose(mean_of_tempered, torch.softmax(members / T, -1).mean(0), atol=1e-6)
+    assert not torch.allclose(tempered_mean, mean_of_tempered, atol=1e-3)  # they differ at T ≠ 1 ...
+    one = [torch.softmax(E.ensemble_soft_logits(members, 1.0, h), -1) for h in ("tempered_mean", "mean_of_tempered")]
+    assert torch.allclose(one[0], one[1], atol=1e-6)  # ... and agree at T = 1
+    with pytest.raises(ValueError, match="soft_targets"):
+        E.ensemble_soft_logits(members, T, "median")
+
+
+def test_mixup_frames_keep_the_dominant_label():
+    x, y = torch.randn(50, 6), torch.arange(50)
+    xs, ys = E.mixup_frames(x, y, copies=2, max_weight=0.5, seed=0)
+    assert xs.shape == (150, 6) and torch.equal(ys, y.repeat(3))
+    assert torch.equal(xs[:50], x)  # the original frames first, untouched
+    assert not torch.allclose(xs[50:100], x)
+    assert torch.equal(E.mixup_frames(x, y, 2, 0.5, seed=0)[0], xs)  # seeded
+    assert E.mixup_frames(x, y, 0, 0.5, seed=0)[0].shape == x.shape
+    with pytest.raises(ValueError, match="mixup_max"):
+        E.mixup_frames(x, y, 1, 0.7, seed=0)

@@ -1,5 +1,6 @@
 """Runs: every run folder in the store, its status (with the reason when it is not a result), and a side-by-side
-comparison of two runs (parameters that differ, metrics)."""
+comparison of two runs (parameters that differ, metrics). ``/runs?run=<run id>`` (the Claims page links here so)
+shows that run first and preselects it as run A of the comparison."""
 
 import pandas as pd
 import streamlit as st
@@ -35,7 +36,33 @@ def runs_table(runs) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def compare(runs) -> None:
+def selected_run(runs):
+    """The run named by the ``run`` query parameter, shown in a box with its folder and claims; None if none/unknown."""
+    wanted = st.query_params.get("run")
+    if not wanted:
+        return None
+    run = next((r for r in runs if r.run_id == wanted), None)
+    if run is None:
+        st.warning(f"No run `{wanted}` in this store (the link may come from another store, or the run was removed).")
+        return None
+    with st.container(border=True):
+        text = f"**Selected run** `{run.notebook}/{run.run_id}` — **{status_text(run)}**"
+        st.markdown(text + (f": {run.problem}" if run.problem else ""))
+        st.caption(data.source(run))
+        st.caption(f"Folder: `{run.path}`")
+        if run.ok:
+            claims, problem = data.claims(run)
+            if claims is None:
+                st.caption(f"Claims: {problem}")
+            else:
+                held = sum(c.holds for c in claims)
+                st.caption(f"Claims: {held} of {len(claims)} hold (the Claims page shows them)")
+        if run.metrics:
+            st.caption(f"Headline metrics: {data.headline(run)}")
+    return run
+
+
+def compare(runs, first=None) -> None:
     st.subheader("Compare two runs")
     complete = [r for r in runs if r.ok]
     readable = complete + [r for r in runs if not r.ok and (r.params or r.metrics)]
@@ -43,11 +70,12 @@ def compare(runs) -> None:
         st.info("Two runs with readable parameters are needed for a comparison.")
         return
     labels = [data.label(r) for r in readable]
-    # default: the newest complete run against the next run of the same notebook (e.g. quick vs full)
-    same = [k for k, r in enumerate(readable[1:], start=1) if r.notebook == readable[0].notebook]
+    # default: the selected (else the newest complete) run against the next run of the same notebook (quick vs full)
+    a = next((k for k, r in enumerate(readable) if first is not None and r.run_id == first.run_id), 0)
+    same = [k for k, r in enumerate(readable) if k != a and r.notebook == readable[a].notebook]
     left, right = st.columns(2)
-    a_label = left.selectbox("Run A", labels, index=0, key="compare_a")
-    b_label = right.selectbox("Run B", labels, index=same[0] if same else 1, key="compare_b")
+    a_label = left.selectbox("Run A", labels, index=a, key="compare_a")
+    b_label = right.selectbox("Run B", labels, index=same[0] if same else (1 if a == 0 else 0), key="compare_b")
     a, b = readable[labels.index(a_label)], readable[labels.index(b_label)]
     left.caption(data.source(a))
     right.caption(data.source(b))
@@ -101,6 +129,7 @@ def main() -> None:
             "another store)."
         )
         return
+    chosen = selected_run(runs)
     notebooks = sorted({r.notebook for r in runs})
     profiles = sorted({r.profile for r in runs})
     c1, c2, c3 = st.columns(3)
@@ -136,7 +165,7 @@ def main() -> None:
             if r.problem:
                 text += f": {r.problem}"
             (st.error if r.status in ("failed", "invalid") else st.warning)(text)
-    compare(shown)
+    compare(shown, chosen)
 
 
 data.guard(main)
