@@ -47,14 +47,12 @@ def _run(args: argparse.Namespace) -> None:
 
         overrides[name] = parse_value(value)
     names = [p.stem for p in available_notebooks()] if args.notebook == "all" else [args.notebook]
-    for name in names:  # validate everything before running anything
-        validate(resolve_notebook(name), args.profile, overrides if args.notebook != "all" else {})
+    for name in names:  # validate everything before running anything; with `all` every notebook must know each -p
+        validate(resolve_notebook(name), args.profile, overrides)
     done = []
     for name in names:
         print(f"kdlab run: {name} ({args.profile}) …", flush=True)
-        folder = run_notebook(
-            name, args.profile, overrides if args.notebook != "all" else {}, args.runs, progress=not args.quiet
-        )
+        folder = run_notebook(name, args.profile, overrides, args.runs, progress=not args.quiet)
         print(f"  complete: {folder}", flush=True)
         done.append(folder)
     if len(done) > 1:

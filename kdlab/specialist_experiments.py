@@ -43,7 +43,7 @@ class SpecialistProfile:
 
 
 PROFILES = {
-    "quick": SpecialistProfile(n_train_per_class=200, n_test_per_class=30, hidden=128, generalist_epochs=3,
+    "quick": SpecialistProfile(n_train_per_class=200, n_test_per_class=100, hidden=128, generalist_epochs=3,
                                n_clusters=16, overlap=0.5, specialist_steps=400, specialist_batch=64,
                                soft_data_fraction=0.1, soft_specialists=6, soft_steps=300, eval_every=50,
                                distill_epochs=2, combine_steps=100),

@@ -115,3 +115,16 @@ def test_quiet_run_prints_nothing(tmp_path, runs_dir, capfd):
     run_notebook(str(nb), "quick", progress=False)
     out, err = capfd.readouterr()
     assert "epoch" not in out + err and "run folder" not in out + err
+
+
+def test_run_all_passes_parameters_to_every_notebook_and_refuses_unknown_ones(tmp_path):
+    """`kdlab run all -p SEED 1` must run every notebook with SEED 1 (it once dropped -p silently for `all`);
+    a name some notebook lacks is refused before anything runs, naming the notebook."""
+    from kdlab.notebook_runs import available_notebooks, validate
+
+    for path in available_notebooks():
+        assert validate(path, "quick", {"SEED": 1}) == {"PROFILE": "quick", "SEED": 1}
+    bad = subprocess.run([sys.executable, "-m", "kdlab.cli", "run", "all", "--profile", "quick", "-p", "THREADS", "2",
+                          "--runs", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "has no parameter THREADS" in bad.stderr + bad.stdout
+    assert not any(tmp_path.iterdir())  # nothing ran

@@ -1,6 +1,5 @@
 """kdlab.speech_experiment: the pieces of notebook 05 on small synthetic frame sets (the corpus is not needed)."""
 
-import math
 from dataclasses import replace
 
 import pytest
