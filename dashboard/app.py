@@ -2,7 +2,8 @@
 
 Reads only the run store (``runs/`` or ``$KDLAB_RUNS`` or ``--runs``); one page per module in ``dashboard/views/``
 (not ``pages/``: a ``pages/`` folder beside the entry file switches Streamlit to its legacy multipage mode, which
-skips this file and so ``st.navigation``, the page config and the sidebar).
+skips this file and so ``st.navigation``, the page config and the sidebar). One page per lesson notebook (01–06),
+the Claims page first and the Runs page last; every page answers at its own URL (``/soft_targets``, ``/runs``, ...).
 """
 
 import sys
@@ -14,23 +15,47 @@ if str(REPO) not in sys.path:  # `streamlit run dashboard/app.py` puts dashboard
 
 import streamlit as st  # noqa: E402
 
-from dashboard import data  # noqa: E402
+from dashboard import ui  # noqa: E402
 
 st.set_page_config(page_title="kdlab — distillation dashboard", page_icon="🌡️", layout="wide")
 
+CLAIMS = "views/claims.py"
+DISTILLATION = "views/distillation.py"
 # Claims is the default page, served at the root URL. Streamlit serves a default page *only* there (its url_path is
 # merely reserved, and /<url_path> answers "Page not found"), so a hidden second page runs the same script at /claims
 # for links and bookmarks to it; the default's reserved pathname must differ from it ("home", never shown).
-PAGES = [
-    st.Page("views/claims.py", title="Claims", icon=":material/fact_check:", url_path="home", default=True),
-    st.Page("views/claims.py", title="Claims", icon=":material/fact_check:", url_path="claims", visibility="hidden"),
-    st.Page("views/runs.py", title="Runs", icon=":material/table_rows:", url_path="runs"),
-    st.Page("views/soft_targets.py", title="Soft targets", icon=":material/thermostat:", url_path="soft_targets"),
-    st.Page("views/sweeps.py", title="Temperature sweeps", icon=":material/show_chart:", url_path="sweeps"),
-    st.Page("views/speech.py", title="Speech", icon=":material/record_voice_over:", url_path="speech"),
-    st.Page("views/specialists.py", title="Specialists", icon=":material/hub:", url_path="specialists"),
-]
+# /sweeps was the page of notebooks 03 and 04 before each lesson had its own: a hidden page keeps the old bookmark on
+# lesson 03 (which links to lesson 04's page).
+PAGES = {
+    "": [
+        st.Page(CLAIMS, title="Claims", icon=":material/fact_check:", url_path="home", default=True),
+        st.Page(CLAIMS, title="Claims", icon=":material/fact_check:", url_path="claims", visibility="hidden"),
+    ],
+    "Lessons": [
+        st.Page(
+            "views/soft_targets.py", title="01 · Soft targets", icon=":material/thermostat:", url_path="soft_targets"
+        ),
+        st.Page(
+            "views/logit_matching.py",
+            title="02 · Logit matching",
+            icon=":material/functions:",
+            url_path="logit_matching",
+        ),
+        st.Page(
+            DISTILLATION, title="03 · Distillation & sweeps", icon=":material/show_chart:", url_path="distillation"
+        ),
+        st.Page(
+            "views/missing_classes.py", title="04 · Missing classes", icon=":material/tune:", url_path="missing_classes"
+        ),
+        st.Page("views/speech.py", title="05 · Speech", icon=":material/record_voice_over:", url_path="speech"),
+        st.Page("views/specialists.py", title="06 · Specialists", icon=":material/hub:", url_path="specialists"),
+    ],
+    "Run store": [
+        st.Page("views/runs.py", title="Runs", icon=":material/table_rows:", url_path="runs"),
+        st.Page(DISTILLATION, title="03 · Distillation & sweeps", url_path="sweeps", visibility="hidden"),
+    ],
+}
 
 page = st.navigation(PAGES)
-data.guard(data.sidebar)
+ui.guard(ui.sidebar)
 page.run()

@@ -4,9 +4,11 @@ Every page goes through here, so three rules hold everywhere:
 - runs are listed with ``kdlab.runs.list_runs`` and cached keyed by ``store_mtime`` (a new run changes the key, so it
   appears without restarting Streamlit);
 - an artifact is read with its file's mtime in the cache key and checked against the contract in
-  ``notebooks/README.md``; a missing or malformed one raises ``ArtifactError`` naming the run, which pages turn into
-  a one-line warning and skip;
-- a page body runs inside ``guard`` so an unexpected exception shows ``st.error`` with one line, never a stack trace.
+  ``notebooks/README.md`` (or, for the extra artifacts a notebook writes, against ``EXTRA``); a missing or malformed
+  one raises ``ArtifactError``, one line naming the run, its notebook and the command that writes the artifact,
+  which pages show as a warning and skip;
+- a page body runs inside ``ui.guard`` so an unexpected exception shows ``st.error`` with one line, never a stack
+  trace (page helpers live in ``dashboard/ui.py``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import threading
-from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,29 @@ CONTRACT: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+# Artifacts the notebooks write beyond the contract (read when present; a page says so when one is missing):
+# file -> required csv columns / npz keys.
+EXTRA: dict[str, dict[str, tuple[str, ...]]] = {
+    "01": {"tail_weight_vs_t.csv": ("temperature", "tail_mass", "tail_gradient")},
+    "02": {
+        "gradient_error_shifted.csv": ("temperature", "rel_error_eq3", "rel_error_logit_matching"),
+        "logit_weight.csv": ("temperature", "group", "mean_weight"),
+        "convergence_by_epoch.csv": ("epoch", "temperature", "agreement_with_logit_matching", "logit_corr"),
+    },
+    "04": {
+        "bias_scan_omit3_val.csv": ("shift", "total_errors", "errors_on_3"),
+        "bias_scan_only78_val.csv": ("shift", "error_rate"),
+    },
+    "05": {"table1_temperatures.csv": ("temperature", "val_frame_acc")},
+    "06": {
+        "specialists.csv": ("specialist", "classes", "n_classes"),
+        "distill.csv": ("system", "test_accuracy"),
+        "curves.csv": ("step", "specialist", "split", "cond_acc", "cond_nll", "kind"),
+        "table61.csv": ("kind",),
+    },
+}
+
+
 class ArtifactError(Exception):
     """An artifact a page wants is missing or does not follow the contract; the message names the run."""
 
@@ -103,9 +126,9 @@ def notebook_key(run: store.RunInfo) -> str:
     return run.notebook[:2]
 
 
-def run_command(nb: str) -> str:
-    """The command that produces a run of notebook ``nb`` in the quick profile."""
-    return f"kdlab run notebooks/{NOTEBOOKS.get(nb, nb)}.ipynb --profile quick"
+def run_command(nb: str, profile: str = "quick") -> str:
+    """The command that produces a run of notebook ``nb`` (in the quick profile unless told)."""
+    return f"kdlab run notebooks/{NOTEBOOKS.get(nb, nb)}.ipynb --profile {profile}"
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=8)
@@ -152,95 +175,23 @@ def newest_complete(runs: list[store.RunInfo] | None = None) -> dict[tuple[str, 
     return out
 
 
-# ----------------------------------------------------------------------------------------------- labels
-
-
-def run_date(run: store.RunInfo) -> str:
-    """UTC date of the run from its id (``YYYYmmdd-HHMMSS-xxxxxx``), else from the folder's mtime."""
-    try:
-        when = datetime.strptime(run.run_id[:15], "%Y%m%d-%H%M%S").replace(tzinfo=timezone.utc)
-    except ValueError:
-        when = datetime.fromtimestamp(run.mtime or 0, tz=timezone.utc)
-    return when.strftime("%Y-%m-%d %H:%M")
-
-
-def device(run: store.RunInfo) -> str:
-    env = run.env or {}
-    dev = env.get("device") or ("cuda" if env.get("cuda_available") else None) or "?"
-    return f"{dev} ({env['gpu']})" if env.get("gpu") and "cuda" in str(dev) else str(dev)
-
-
-def label(run: store.RunInfo) -> str:
-    """Short label used in pickers and legends: notebook number, run id, profile."""
-    return f"{notebook_key(run)} · {run.run_id} · {run.profile}"
-
-
-def source(run: store.RunInfo) -> str:
-    """The provenance line shown under every number: which run and profile it came from."""
-    return (
-        f"Source: run `{run.notebook}/{run.run_id}` · profile **{run.profile}** · device {device(run)} · "
-        f"{run_date(run)} UTC"
-    )
-
-
-def caption_sources(runs: Iterable[store.RunInfo]) -> None:
-    for run in runs:
-        st.caption(source(run))
-
-
-def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested metrics as ``a.b`` keys."""
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
-def fmt(v: Any) -> str:
-    """Numbers readable at a glance: integers as integers, floats to 4 significant digits."""
-    if isinstance(v, bool) or v is None:
-        return str(v)
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        return str(int(v)) if float(v).is_integer() and abs(v) < 1e12 else f"{v:.4g}"
-    if isinstance(v, (list, tuple)):
-        return json.dumps(v)[:80]
-    return str(v)
-
-
-HEADLINE_WORDS = ("errors", "accuracy", "acc", "error_rate", "kept", "improvement")
-
-
-def headline(run: store.RunInfo, n: int = 4) -> str:
-    """A few scalar metrics as ``name=value``: top-level errors/accuracies first, then the rest in saved order."""
-    flat = {
-        k: v
-        for k, v in flatten(run.metrics).items()
-        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-    }
-
-    def rank(key: str) -> tuple[bool, bool]:
-        words = key.split(".")[-1].split("_")
-        return ("." in key, not any(w in HEADLINE_WORDS for w in words))
-
-    keys = sorted(flat, key=rank)  # stable: saved order within each rank
-    return ", ".join(f"{k}={fmt(flat[k])}" for k in keys[:n])
-
-
 # ----------------------------------------------------------------------------------------------- artifacts
+
+
+def rerun_hint(run: store.RunInfo) -> str:
+    """``(notebook 03_mnist_distillation writes it: `kdlab run notebooks/....ipynb --profile quick`)``"""
+    return f"(notebook {run.notebook} writes it: `{run_command(notebook_key(run), run.profile or 'quick')}`)"
+
+
+def _problem(run: store.RunInfo, text: str) -> ArtifactError:
+    """One line: the run, what is wrong, and the notebook and command that write the artifact."""
+    return ArtifactError(f"run {run.notebook}/{run.run_id}: {text} {rerun_hint(run)}")
 
 
 def _path(run: store.RunInfo, name: str) -> Path:
     path = run.path / "artifacts" / name
     if not path.is_file():
-        raise ArtifactError(
-            f"run {run.notebook}/{run.run_id} has no {name} (re-run: `{run_command(notebook_key(run))}`)"
-        )
+        raise _problem(run, f"has no {name}")
     return path
 
 
@@ -287,7 +238,10 @@ def claims(run: store.RunInfo) -> tuple[list[Claim] | None, str]:
 
 
 def _required(run: store.RunInfo, name: str, required: Iterable[str] | None) -> tuple[str, ...]:
-    return tuple(required) if required is not None else CONTRACT.get(notebook_key(run), {}).get(name, ())
+    if required is not None:
+        return tuple(required)
+    nb = notebook_key(run)
+    return CONTRACT.get(nb, {}).get(name) or EXTRA.get(nb, {}).get(name, ())
 
 
 def table(run: store.RunInfo, name: str, required: Iterable[str] | None = None) -> pd.DataFrame:
@@ -296,12 +250,10 @@ def table(run: store.RunInfo, name: str, required: Iterable[str] | None = None) 
     try:
         frame = _read_csv(str(path), path.stat().st_mtime)
     except Exception as e:  # pandas raises many kinds for a bad file
-        raise ArtifactError(
-            f"run {run.notebook}/{run.run_id}: {name} is not a readable CSV ({type(e).__name__})"
-        ) from e
+        raise _problem(run, f"{name} is not a readable CSV ({type(e).__name__})") from e
     lacking = [c for c in _required(run, name, required) if c not in frame.columns]
     if lacking:
-        raise ArtifactError(f"run {run.notebook}/{run.run_id}: {name} lacks column(s) {', '.join(lacking)}")
+        raise _problem(run, f"{name} lacks column(s) {', '.join(lacking)}")
     return frame.copy()
 
 
@@ -311,12 +263,10 @@ def arrays(run: store.RunInfo, name: str, required: Iterable[str] | None = None)
     try:
         out = _read_npz(str(path), path.stat().st_mtime)
     except Exception as e:
-        raise ArtifactError(
-            f"run {run.notebook}/{run.run_id}: {name} is not a readable npz ({type(e).__name__})"
-        ) from e
+        raise _problem(run, f"{name} is not a readable npz ({type(e).__name__})") from e
     lacking = [k for k in _required(run, name, required) if k not in out]
     if lacking:
-        raise ArtifactError(f"run {run.notebook}/{run.run_id}: {name} lacks array(s) {', '.join(lacking)}")
+        raise _problem(run, f"{name} lacks array(s) {', '.join(lacking)}")
     return out
 
 
@@ -326,10 +276,10 @@ def json_artifact(run: store.RunInfo, name: str, required: Iterable[str] | None 
     try:
         obj = _read_json(str(path), path.stat().st_mtime)
     except Exception as e:
-        raise ArtifactError(f"run {run.notebook}/{run.run_id}: {name} is not valid JSON ({type(e).__name__})") from e
+        raise _problem(run, f"{name} is not valid JSON ({type(e).__name__})") from e
     lacking = [k for k in _required(run, name, required) if not isinstance(obj, dict) or k not in obj]
     if lacking:
-        raise ArtifactError(f"run {run.notebook}/{run.run_id}: {name} lacks key(s) {', '.join(lacking)}")
+        raise _problem(run, f"{name} lacks key(s) {', '.join(lacking)}")
     return obj
 
 
@@ -348,74 +298,3 @@ def entropy_bits(p: np.ndarray) -> np.ndarray:
     """Shannon entropy in bits over the last axis."""
     p = np.clip(np.asarray(p, dtype=np.float64), 1e-300, 1.0)
     return -(p * np.log2(p)).sum(axis=-1)
-
-
-# ----------------------------------------------------------------------------------------------- page helpers
-
-_MPL_LOCK = threading.Lock()  # Streamlit runs each browser session in its own thread; matplotlib (mathtext) is not
-# thread-safe, so two sessions drawing at once can fail with a pyparsing ValueError. Draw one figure at a time.
-
-
-def pyplot(make: Callable[[], Any], where: Any = None) -> None:
-    """Build a figure with ``make()`` and show it with ``st.pyplot`` (or ``where.pyplot``), both under one lock."""
-    with _MPL_LOCK:
-        (where or st).pyplot(make(), clear_figure=True)
-
-
-def guard(body: Callable[[], None]) -> None:
-    """Run a page body; an unexpected exception becomes one ``st.error`` line (traceback to the server log only)."""
-    try:
-        body()
-    except Exception as e:  # Streamlit's rerun/stop signals derive from BaseException and pass through
-        log.exception("dashboard page failed")
-        first = (str(e).strip().splitlines() or [""])[0][:200]
-        st.error(
-            f"This page could not be drawn ({type(e).__name__}: {first}). "
-            "The Runs page lists every run and what is wrong with it."
-        )
-
-
-def no_data(nbs: Iterable[str], artifact: str, root: Path | None = None) -> None:
-    """Say which notebook and command produce the missing data."""
-    root = runs_dir() if root is None else root
-    nbs = list(nbs)
-    names = " or ".join(f"`{NOTEBOOKS.get(nb, nb)}`" for nb in nbs)
-    commands = "\n".join(run_command(nb) for nb in nbs)
-    st.info(f"No complete run of {names} with `{artifact}` in `{root}` yet. Produce one with:\n\n```\n{commands}\n```")
-
-
-def skipped_note(nbs: Iterable[str], runs: list[store.RunInfo] | None = None) -> None:
-    """A caption counting runs of these notebooks left out because they are not complete."""
-    runs = load_runs() if runs is None else runs
-    nbs = tuple(nbs)
-    bad = [r for r in runs if notebook_key(r) in nbs and not r.ok]
-    if bad:
-        st.caption(
-            f"{len(bad)} run(s) of these notebooks skipped here (not complete: "
-            f"{', '.join(sorted({r.status for r in bad}))}); the Runs page says why."
-        )
-
-
-def pick_runs(runs: list[store.RunInfo], key: str, text: str, default_n: int = 3) -> list[store.RunInfo]:
-    """Multiselect of runs (newest ``default_n`` preselected); returns the chosen RunInfos."""
-    labels = [label(r) for r in runs]
-    chosen = st.multiselect(text, labels, default=labels[:default_n], key=key)
-    return [r for r in runs if label(r) in chosen]
-
-
-def pick_run(runs: list[store.RunInfo], key: str, text: str) -> store.RunInfo:
-    """Selectbox of runs, newest first."""
-    labels = [label(r) for r in runs]
-    chosen = st.selectbox(text, labels, index=0, key=key)
-    return runs[labels.index(chosen)] if chosen in labels else runs[0]
-
-
-def sidebar(root: Path | None = None) -> None:
-    """Where the data comes from, shown on every page."""
-    root = runs_dir() if root is None else root
-    runs = load_runs(root)
-    ok = sum(r.ok for r in runs)
-    st.sidebar.caption(f"Run store: `{root}`")
-    st.sidebar.caption(f"{len(runs)} run folder(s), {ok} complete" + ("" if root.is_dir() else " (folder missing)"))
-    if (root / "TEST_FIXTURE").exists():
-        st.sidebar.warning("This store holds generated TEST FIXTURE runs (tests/fixtures_runs.py), not results.")

@@ -1,6 +1,7 @@
-"""Dashboard pages under Streamlit's AppTest (no browser): every page against a fixture store with good runs and every
-kind of broken run (and of broken claims.json), an empty store, malformed artifacts inside complete runs, and an
-unexpected exception."""
+"""Dashboard pages under Streamlit's AppTest (no browser): every page (Claims, one per lesson 01–06, Runs) against a
+fixture store with good runs and every kind of broken run (and of broken claims.json), an empty store, malformed
+artifacts inside complete runs (one warning line naming the notebook and the command that writes the artifact), and
+an unexpected exception; the numbers in the paper's units beside the paper's."""
 
 from __future__ import annotations
 
@@ -29,7 +30,15 @@ from fixtures_runs import (  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "dashboard" / "app.py")
 CLAIMS_PAGE, RUNS = "views/claims.py", "views/runs.py"
-PAGES = [CLAIMS_PAGE, RUNS, "views/soft_targets.py", "views/sweeps.py", "views/speech.py", "views/specialists.py"]
+LESSONS = {  # notebook -> its page
+    "01": "views/soft_targets.py",
+    "02": "views/logit_matching.py",
+    "03": "views/distillation.py",
+    "04": "views/missing_classes.py",
+    "05": "views/speech.py",
+    "06": "views/specialists.py",
+}
+PAGES = [CLAIMS_PAGE, RUNS, *LESSONS.values()]
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +115,8 @@ def test_runs_page_compares_two_runs(monkeypatch, store):
     labels = at.selectbox(key="compare_a").options
     quick = next(label for label in labels if GOOD["03_quick"] in label)
     full = next(label for label in labels if GOOD["03_full"] in label)
-    at.selectbox(key="compare_a").set_value(quick)
+    at.selectbox(key="compare_a").set_value(quick).run()
+    assert all(o.startswith("03 ·") for o in at.selectbox(key="compare_b").options)  # B: the same notebook
     at.selectbox(key="compare_b").set_value(full).run()
     assert not at.exception
     diff = at.table[0].value
@@ -162,8 +172,8 @@ def test_claims_page_is_the_default_and_shows_every_claim(monkeypatch, store):
     near = table.loc["03.distilled_near_teacher"]
     assert near["quick: verdict"] == "❌ does not hold" and near["quick: margin / noise"] == "-4.4 / 7.2"
     assert near["full: verdict"] == "✅ holds"
-    assert table.loc["03.narrow_best_t", "quick: verdict"] == "not tested"  # only the full run tests it
-    assert table.loc["03.narrow_best_t", "full: margin / noise"] == "+0.5 / —"  # no noise: an exact test
+    assert table.loc["03.sweep_mid_t_best_30", "quick: verdict"] == "not tested"  # only the full run tests it
+    assert table.loc["03.sweep_mid_t_best_30", "full: margin / noise"] == "+0.5 / —"  # no noise: an exact test
     # which run each column came from: the newest complete run per notebook × profile, with a link to it
     captions = texts(at.caption)
     newest_quick_03 = BROKEN["missing_artifact"][1]  # complete, newer than the good quick run, has claims
@@ -236,15 +246,44 @@ def test_claims_page_refuses_claims_of_another_notebook(monkeypatch, tmp_path):
     assert not [t for t in at.table if t.value.index.name == "claim"]
 
 
-# ----------------------------------------------------------------------------------------------- Soft targets
+# ----------------------------------------------------------------------------------------------- Lesson pages
 
 
 def metric_values(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def tables_with(at, column: str) -> list[pd.DataFrame]:
+    """The st.table frames that have ``column`` (as a column or as the index name)."""
+    return [t.value for t in at.table if column in t.value.columns or t.value.index.name == column]
+
+
+def charts_of(at) -> list[dict]:
+    """The Vega-Lite specs of the page's Altair charts."""
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def pick(at, key: str, run_id: str):
+    """Choose the run ``run_id`` in the selectbox ``key`` and rerun."""
+    box = at.selectbox(key=key)
+    box.set_value(next(o for o in box.options if run_id in o)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("nb,page", list(LESSONS.items()))
+def test_every_lesson_page_opens_with_its_two_sentences(monkeypatch, store, nb, page):
+    """Title ``NN · ...``, what the lesson shows and the paper's figure it is compared with; numbers from a run."""
+    at = open_app(monkeypatch, store, page)
+    assert at.title[0].value.startswith(f"{nb} · ")
+    intro = at.markdown[0].value
+    assert intro.count(". ") + intro.count(".) ") >= 1 and ("compared with" in intro or "paper" in intro)
+    assert not at.error
+    assert any("profile **" in c.value for c in at.caption)  # every page shows which run its numbers come from
+
+
 def test_soft_targets_slider_changes_the_numbers(monkeypatch, store):
-    at = open_app(monkeypatch, store, "views/soft_targets.py")
+    at = pick(open_app(monkeypatch, store, LESSONS["01"]), "soft_run", GOOD["03_quick"])
     cold = metric_values(at)
     assert cold["teacher p(label 3) at T=1"] == "1.0000"
     at.select_slider(key="temperature").set_value(20.0).run()
@@ -259,7 +298,7 @@ def test_soft_targets_slider_changes_the_numbers(monkeypatch, store):
 
 def test_soft_targets_numbers_follow_eq1(monkeypatch, store):
     """The shown probability is eq. 1 applied to the saved logits (independent recomputation)."""
-    at = open_app(monkeypatch, store, "views/soft_targets.py")
+    at = pick(open_app(monkeypatch, store, LESSONS["01"]), "soft_run", GOOD["03_quick"])
     at.selectbox(key="image").set_value(2)
     at.select_slider(key="temperature").set_value(5.0).run()
     z = np.load(store / "03_mnist_distillation" / GOOD["03_quick"] / "artifacts" / "soft_targets.npz")
@@ -268,67 +307,170 @@ def test_soft_targets_numbers_follow_eq1(monkeypatch, store):
     assert metric_values(at)[f"teacher p(label {label}) at T=5"] == f"{q[label]:.4f}"
 
 
-def test_soft_targets_run_from_notebook_01_has_no_student(monkeypatch, store):
-    at = open_app(monkeypatch, store, "views/soft_targets.py")
+def test_soft_targets_default_to_lesson_01_which_has_no_student(monkeypatch, store):
+    at = open_app(monkeypatch, store, LESSONS["01"])
     options = at.selectbox(key="soft_run").options
     assert not any(BROKEN["missing_artifact"][1] in o or BROKEN["half_written"][1] in o for o in options)
-    at.selectbox(key="soft_run").set_value(next(o for o in options if o.startswith("01"))).run()
-    assert not at.exception
+    assert at.selectbox(key="soft_run").value.startswith("01")  # the lesson's own run first
     assert metric_values(at)["student"] == "not saved"
     assert any("skipped here" in c.value for c in at.caption)
+    # notebook 01's claims and its tail-weight curve (an artifact beyond the contract) are on its page
+    claims = tables_with(at, "verdict")[0]
+    assert list(claims["verdict"]) == ["✅ holds"] and "softer as T grows" in list(claims["paper"])
+    assert any("weight of the classes with p < 0.001" in json.dumps(spec) for spec in charts_of(at))
 
 
-# ----------------------------------------------------------------------------------------------- Sweeps, speech, specialists
+def test_soft_targets_show_the_papers_2_beside_ours(monkeypatch, store):
+    """§1's 2 (p(3) = 1e-6, p(7) = 1e-9) in a table beside the run's saved 2s, and as bars at T = 1 on a 2."""
+    at = open_app(monkeypatch, store, LESSONS["01"])
+    example = tables_with(at, "p(3) at T = 1")[0]
+    paper_row = example.iloc[0]
+    assert (
+        paper_row[""] == "paper (§1): a 2"
+        and paper_row["p(3) at T = 1"] == "1e-06"
+        and paper_row["p(7) at T = 1"] == "1e-09"
+    )
+    assert "1000× (a 3 rather than a 7)" == paper_row["p(3) / p(7)"]
+    assert all(r.startswith("ours: test image") for r in example[""].iloc[1:]) and len(example) >= 2
+    at.selectbox(key="image").set_value(1).run()  # the fixture's image 1 is a 2
+    assert "the paper's 2" in json.dumps(charts_of(at)[0])  # its bars beside ours (colour scale of the chart)
+    at.select_slider(key="temperature").set_value(5.0).run()
+    assert "the paper's 2" not in json.dumps(charts_of(at)[0])  # the paper's numbers are at T = 1 only
 
 
-def test_sweeps_page_overlays_runs_and_checks_claims(monkeypatch, store):
-    at = open_app(monkeypatch, store, "views/sweeps.py")
+def test_charts_are_interactive_with_tooltips(monkeypatch, store):
+    """Errors against T per width, bias scans, learning curves: Altair charts with tooltips and zoom."""
+    for page in (LESSONS["03"], LESSONS["04"], LESSONS["05"], LESSONS["02"]):
+        at = open_app(monkeypatch, store, page)
+        specs = charts_of(at)
+        assert specs, page
+        text = json.dumps(specs)
+        assert '"tooltip"' in text and '"bind": "scales"' in text, page
+
+
+def test_logit_matching_page(monkeypatch, store):
+    at = open_app(monkeypatch, store, LESSONS["02"])
+    within = tables_with(at, "eq. 4 within the level from")[0].set_index("logits")
+    assert within.loc["zero-meaned logits", "eq. 4 within the level from"] == "T = 10"
+    assert within.loc["logits as the nets output them", "eq. 4 within the level from"] == "T = 20"
+    assert within.loc["teacher logits shifted by +5", "eq. 4 within the level from"] == "never (up to T = 50)"
+    assert within.loc["zero-meaned logits", "paper (§2.1)"] == "→ 0 as T → ∞"
+    conv = tables_with(at, "student")[0].set_index("student")
+    assert conv.loc["T = 1", "agrees with the logit-matching student (% of test images)"] == "97.0 %"
+    assert conv.loc["logit matching (the limit)", "test errors (of 10,000)"] == 92
+    claims = tables_with(at, "verdict")[0]
+    assert len(claims) == 2 and set(claims["verdict"]) == {"✅ holds"}
+    assert any(GOOD["02"] in c.value for c in at.caption)
+
+
+def test_distillation_page_results_sweep_and_claims_in_words(monkeypatch, store):
+    at = open_app(monkeypatch, store, LESSONS["03"])
     chosen = at.multiselect(key="sweep_runs").value
     assert len(chosen) == 2 and any("full" in c for c in chosen) and any("quick" in c for c in chosen)
-    claims = next(d.value for d in at.dataframe if "paper's claim" in d.value.columns)
-    narrow = claims[claims["width"] == 30]
-    assert list(narrow["paper's claim"]) == ["best T in 2.5–4: yes"] * 2
-    results = at.dataframe[0].value
-    assert {"run", "profile", "paper_errors"} <= set(results.columns)
-    assert set(results["profile"]) == {"quick", "full"}
-    bias = next(d.value for d in at.dataframe if "best shift" in d.value.columns)
-    assert bias.iloc[0]["errors at shift 0"] == 213  # fixture: 133 + 10 errors on 3s, 70 others
+    results = tables_with(at, "model")[0]
+    assert list(results.index) == ["teacher", "baseline", "distilled"]
+    assert list(results["paper (§3)"]) == [67, 146, 74]
+    quick = next(c for c in results.columns if GOOD["03_quick"] in c)
+    assert list(results[quick]) == [70, 150, 80]
+    sweep = tables_with(at, "this run, in words")[0]
+    narrow = sweep[sweep["width"] == 30]
+    assert set(narrow["paper (§3)"]) == {"T in 2.5–4 significantly better"}
+    assert all(w.startswith("best T = ") and "inside 2.5–4" in w for w in narrow["this run, in words"])
+    wide = sweep[sweep["width"] == 800].iloc[0]
+    assert "apart over T = 8, 10, 15, 20 (2 seeds)" in wide["this run, in words"]
+    verdicts = dict(zip(narrow["run"], narrow["run's verdict"], strict=True))
+    assert verdicts[next(r for r in verdicts if GOOD["03_full"] in r)] == "✅ holds"  # from the run's claims.json
+    assert verdicts[next(r for r in verdicts if GOOD["03_quick"] in r)] == "no claim recorded"
+    assert not any("spread 0" in str(v) for v in sweep.to_numpy().ravel())
+    assert any(link.proto.page == "missing_classes" for link in at.page_link)  # 04's scans have their own page
     captions = texts(at.caption)
-    assert "profile **full**" in captions and GOOD["04"] in captions
+    assert "profile **full**" in captions and "profile **quick**" in captions
 
 
-def test_speech_page_tables_and_gain(monkeypatch, store):
-    at = open_app(monkeypatch, store, "views/speech.py")
-    assert metric_values(at)["share of the ensemble's frame-accuracy gain kept by the distilled model"] == "86%"
-    assert list(at.dataframe[0].value["model"]) == ["baseline", "10x ensemble", "distilled single model"]
-    assert "Soft Targets (3% of training set)" in at.table[1].value.index
+def test_sweep_with_one_temperature_above_8_says_not_testable(monkeypatch, tmp_path):
+    """A sweep with a single T ≥ 8: the paper's 'all T above 8 similar' is not testable there, said in words."""
+    rng = np.random.default_rng(3)
+    arts = good_artifacts("03", rng)
+    sweep = arts["sweep.csv"]
+    arts["sweep.csv"] = sweep[sweep["temperature"].isin([1.0, 2.0, 4.0, 20.0])]
+    write_run(tmp_path, "03_mnist_distillation", "20261201-000000-onehot", artifacts=arts)
+    at = open_app(monkeypatch, tmp_path, LESSONS["03"])
+    words = tables_with(at, "this run, in words")[0].set_index("width")["this run, in words"]
+    assert words.loc[800] == "not testable in this run: only T = 20 at 8 or above"
+    assert words.loc[300] == "not testable in this run: only T = 20 at 8 or above"
+    assert words.loc[30].startswith("best T = ")
+
+
+def test_missing_classes_page_beside_the_paper(monkeypatch, store):
+    at = open_app(monkeypatch, store, LESSONS["04"])
+    table = tables_with(at, "paper (§3)")[0].set_index("")
+    ours = next(c for c in table.columns if GOOD["04"] in c)
+    assert table.loc["no 3s · test errors before the shift", "paper (§3)"] == "206"
+    assert table.loc["no 3s · test errors before the shift", ours] == "213"  # fixture: 133 + 10 on 3s, 70 others
+    assert table.loc["no 3s · shift chosen on held-out training cases (validation)", ours] == "+3"
+    assert table.loc["only 7s and 8s · test error rate before", "paper (§3)"] == "47.3 %"
+    assert table.loc["only 7s and 8s · test error rate before", ours].endswith(" %")
+    assert len(charts_of(at)) == 3  # the two no-3 scans and the 7s-and-8s scan
+    claims = tables_with(at, "verdict")[0]
+    assert "133 → 14 errors on 3s" in list(claims["paper"])
+    captions = texts(at.caption)
+    assert GOOD["04"] in captions and "profile **quick**" in captions
+
+
+def test_speech_page_tables_in_percent_beside_the_paper(monkeypatch, store):
+    at = open_app(monkeypatch, store, LESSONS["05"])
+    assert metric_values(at)["gain kept, seen speakers"] == "86%"
+    assert metric_values(at)["gain kept, paper (Table 1)"] == "86%"
+    t1 = tables_with(at, "chosen on validation")[0].set_index("system")
+    assert list(t1.index) == ["baseline", "10x ensemble", "distilled T=2", "distilled T=1"]
+    assert t1.loc["baseline", "T"] == "— (hard labels)" and t1.loc["distilled T=2", "T"] == "T = 2"
+    assert t1.loc["distilled T=2", "chosen on validation"] == "✓"
+    assert t1.loc["baseline", "ours: frame acc., seen speakers"] == "58.9 %"
+    assert t1.loc["distilled T=2", "paper: frame accuracy"] == "60.8 %"
+    assert t1.loc["distilled T=1", "paper: frame accuracy"] == "—"  # not the model the paper's row stands for
+    assert "None" not in t1.to_string() and "nan" not in t1.to_string()
+    t5 = tables_with(at, "training frames")[0].set_index("system")
+    assert t5.loc["soft targets (3%)", "ours: test frame acc."] == "57.0 %"
+    assert t5.loc["soft targets (3%)", "paper: test frame acc."] == "57.0 %"
+    assert any('"frame accuracy (%)"' in json.dumps(spec) for spec in charts_of(at))
     assert any(GOOD["05"] in c.value for c in at.caption)
 
 
-def test_specialists_page(monkeypatch, store):
-    at = open_app(monkeypatch, store, "views/specialists.py")
+def test_specialists_page_counts_classes_once_and_shows_percent(monkeypatch, store):
+    at = open_app(monkeypatch, store, LESSONS["06"])
     captions = texts(at.caption)
-    assert "5 clusters over 20 classes (method: covariance)" in captions and GOOD["06"] in captions
+    assert "5 clusters (one specialist each) cover 20 of the 20 classes" in captions
+    assert "2 classes sit in two or more clusters (22 memberships in all)" in captions and GOOD["06"] in captions
     options = at.selectbox(key="specialist_run").options
     assert not any(BROKEN["unknown_schema"][1] in o for o in options)  # schema 99 is skipped
-    assert list(at.dataframe[-1].value["n_specialists"])[:2] == ["0", "1"]  # paper's Table 4 beside ours
+    t3 = tables_with(at, "ours: test accuracy")[0].set_index("system")
+    assert t3.iloc[0]["ours: test accuracy"] == "81.0 %" and t3.iloc[0]["paper: test accuracy"] == "25.0 %"
+    assert t3.iloc[1]["ours: test accuracy"] == "82.6 %" and t3.iloc[1]["paper: test accuracy"] == "26.1 %"
+    assert t3.index[1].startswith("+\u00a0")  # not a Markdown bullet
+    t4 = tables_with(at, "specialists covering the correct class")[0]
+    assert list(t4["specialists covering the correct class"])[:2] == ["0", "1"]
+    assert list(t4["specialists covering the correct class"])[-1] == "10 or more"  # every row of the paper's
+    row1 = t4.iloc[1]
+    assert row1["ours: relative accuracy change"] == "+1.4 %" and row1["paper: relative accuracy change"] == "+3.4 %"
+    assert t4.iloc[2]["ours: net change in top-1 correct"] == "-3" and t4.iloc[5]["ours: test images"] == "—"
 
 
 # ----------------------------------------------------------------------------------------------- no data, bad data
 
 
-@pytest.mark.parametrize(
-    "page,notebook",
-    [
-        ("views/soft_targets.py", "01_softmax_temperature"),
-        ("views/sweeps.py", "03_mnist_distillation"),
-        ("views/speech.py", "05_speech_frames"),
-        ("views/specialists.py", "06_specialists"),
-    ],
-)
-def test_empty_store_says_which_notebook_to_run(monkeypatch, tmp_path, page, notebook):
+@pytest.mark.parametrize("nb,page", list(LESSONS.items()))
+def test_empty_store_says_which_notebook_to_run(monkeypatch, tmp_path, nb, page):
     at = open_app(monkeypatch, tmp_path / "nothing-here", page)
+    notebook = {
+        "01": "01_softmax_temperature",
+        "02": "02_logit_matching_limit",
+        "03": "03_mnist_distillation",
+        "04": "04_missing_class_bias",
+        "05": "05_speech_frames",
+        "06": "06_specialists",
+    }[nb]
     assert f"kdlab run notebooks/{notebook}.ipynb --profile quick" in texts(at.info)
+    assert not at.warning and not at.error
 
 
 def test_empty_store_claims_page(monkeypatch, tmp_path):
@@ -358,7 +500,8 @@ def test_only_broken_runs(monkeypatch, tmp_path, store, page):
 
 
 def test_malformed_artifacts_inside_complete_runs(monkeypatch, tmp_path):
-    """Complete runs whose artifacts break the contract: one-line warnings naming the run, no exception."""
+    """Complete runs whose artifacts break the contract: one warning line per artifact, naming the run, the notebook
+    that writes the artifact and the command that does; never an exception."""
     rng = np.random.default_rng(1)
     arts = good_artifacts("03", rng)
     arts["sweep.csv"] = arts["sweep.csv"].drop(columns=["test_errors"])
@@ -371,15 +514,39 @@ def test_malformed_artifacts_inside_complete_runs(monkeypatch, tmp_path):
     arts6["clusters.json"] = {"groups": []}
     write_run(tmp_path, "06_specialists", "20261201-000000-bad06a", artifacts=arts6)
     (tmp_path / "06_specialists" / "20261201-000000-bad06a" / "artifacts" / "table3.csv").write_text('"a,b\n1')
-    at = open_app(monkeypatch, tmp_path, "views/sweeps.py")
-    warnings = texts(at.warning)
-    assert "sweep.csv lacks column(s) test_errors" in warnings and "20261201-000000-badart" in warnings
-    assert "results.csv lacks column(s) test_errors" in warnings
-    at.switch_page("views/soft_targets.py").run()
-    assert not at.exception and "soft_targets.npz is not a readable npz" in texts(at.warning)
-    at.switch_page("views/specialists.py").run()
-    assert not at.exception
-    assert "clusters.json lacks key(s) clusters" in texts(at.warning)
+    arts2 = good_artifacts("02", rng)
+    arts2["gradient_error.csv"] = arts2["gradient_error.csv"].drop(columns=["rel_error_eq3"])
+    arts2["logit_weight.csv"] = pd.DataFrame({"temperature": [1.0]})
+    write_run(tmp_path, "02_logit_matching_limit", "20261201-000000-bad02a", artifacts=arts2)
+    arts4 = good_artifacts("04", rng)
+    del arts4["bias_scan_only78.csv"]
+    arts4["confusion.npz"] = {"before": np.eye(10)}
+    write_run(tmp_path, "04_missing_class_bias", "20261201-000000-bad04a", artifacts=arts4)
+    arts5 = good_artifacts("05", rng)
+    arts5["table1.csv"] = arts5["table1.csv"].drop(columns=["frame_acc_seen"])
+    write_run(tmp_path, "05_speech_frames", "20261201-000000-bad05a", artifacts=arts5)
+    (tmp_path / "05_speech_frames" / "20261201-000000-bad05a" / "artifacts" / "curves.csv").write_bytes(b"\x00\xff")
+
+    def warned(page: str, *needles: str) -> str:
+        at = open_app(monkeypatch, tmp_path, page)
+        warnings = [w.value for w in at.warning]
+        for needle in needles:
+            hits = [w for w in warnings if needle in w]
+            assert hits, (page, needle, warnings)
+            for w in hits:
+                assert "\n" not in w and "kdlab run notebooks/" in w and "--profile quick" in w, w
+        assert not at.error, [e.value for e in at.error]
+        return "\n".join(warnings)
+
+    text = warned(LESSONS["03"], "sweep.csv lacks column(s) test_errors", "results.csv lacks column(s) test_errors")
+    assert "20261201-000000-badart" in text and "notebook 03_mnist_distillation writes it" in text
+    at = open_app(monkeypatch, tmp_path, LESSONS["01"])  # the 03 run is the only one with soft targets
+    assert "soft_targets.npz is not a readable npz" in texts(at.warning)
+    text = warned(LESSONS["06"], "clusters.json lacks key(s) clusters", "table3.csv")
+    assert "notebook 06_specialists writes it: `kdlab run notebooks/06_specialists.ipynb --profile quick`" in text
+    warned(LESSONS["02"], "gradient_error.csv lacks column(s) rel_error_eq3", "logit_weight.csv lacks column(s)")
+    warned(LESSONS["04"], "has no bias_scan_only78.csv", "confusion.npz lacks array(s) after")
+    warned(LESSONS["05"], "table1.csv lacks column(s) frame_acc_seen", "curves.csv")
 
 
 def test_unexpected_exception_is_one_line_not_a_traceback(monkeypatch, store):
@@ -452,3 +619,35 @@ def test_fixture_store_is_marked_and_follows_the_contract(store):
         nb = {k[:2]: v for k, v in CONTRACT.items()}[name[:2]]
         folder = next(store.glob(f"{name[:2]}_*/{run_id}"))
         assert {p.name for p in (folder / "artifacts").iterdir()} >= set(nb), name
+
+
+# ----------------------------------------------------------------------------------------------- navigation
+
+
+def test_claims_page_links_each_notebook_to_its_lesson_page(monkeypatch, store):
+    at = open_app(monkeypatch, store)
+    links = {link.value: link.proto.page for link in at.page_link}
+    for nb, page in LESSONS.items():
+        assert links[f"Lesson {nb}'s page: the figures behind these claims"] == Path(page).stem
+
+
+def test_runs_page_compares_runs_of_one_notebook_unless_asked(monkeypatch, store, tmp_path):
+    """The default comparison is two runs of one notebook; runs of another notebook only when the box is ticked, and
+    then only the parameters both runs set are compared (the others are listed apart, not shown as rows of '—')."""
+    at = open_app(monkeypatch, store, RUNS)
+    a = at.selectbox(key="compare_a").value
+    assert all(o.split(" · ")[0] == a.split(" · ")[0] for o in at.selectbox(key="compare_b").options)
+    # one run per notebook: nothing of the same notebook to compare with
+    write_run(tmp_path, "05_speech_frames", "20261201-000000-only05", params={"N_ENSEMBLE": 10})
+    write_run(tmp_path, "06_specialists", "20261202-000000-only06", params={"N_SPECIALISTS": 5, "SEED": 1})
+    at = open_app(monkeypatch, tmp_path, RUNS)
+    assert "06" in at.selectbox(key="compare_a").value
+    assert "No other run of `06_specialists` here to compare with" in texts(at.info)
+    at.checkbox(key="compare_any").check().run()
+    assert not at.exception
+    assert at.selectbox(key="compare_b").options == ["05 · 20261201-000000-only05 · quick"]
+    header = next(m.value for m in at.markdown if m.value.startswith("**Parameters that differ**"))
+    diff = at.table[0].value
+    assert list(diff.index) == ["SEED"]  # only the parameters both runs set; the rest apart, in an expander
+    assert "of the" in header and "both runs set" in header
+    assert any(e.label.startswith("Parameters only one of the runs sets") for e in at.expander)

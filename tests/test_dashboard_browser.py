@@ -1,6 +1,8 @@
 """The dashboard in a real headless browser: `streamlit run` on a free loopback port, Debian's Chromium driven by
-Playwright, every page opened by its URL (the Claims page also at the root URL, as the default), the temperature slider
-moved with the keyboard, a Claims page link followed to the Runs page, screenshots in tests/screenshots/.
+Playwright, every page opened directly by its URL (the Claims page also at the root URL, as the default; the old
+/sweeps URL too) with no 'Page not found' and no exception, the temperature slider moved with the keyboard, a chart's
+tooltip shown by hovering, a Claims page link followed to the Runs page, and a whole-page screenshot of every page in
+tests/screenshots/ (git-ignored) for a reviewer to look at.
 
 Chromium comes from Debian (``scripts/install_browser.sh``, called here when /usr/bin/chromium is missing): Playwright's
 own browser download is not reachable everywhere. Skipped, with the reason, only if no Chromium can be installed.
@@ -116,17 +118,32 @@ def page(server):
         browser.close()
 
 
-def open_page(page, server: str, path: str, heading: str, images: int = 0) -> None:
+def open_page(page, server: str, path: str, heading: str, images: int = 0, charts: int = 0) -> None:
     page.goto(f"{server}/{path}", wait_until="domcontentloaded")
     page.get_by_role("heading", name=heading).first.wait_for()
-    settle(page, images)
+    settle(page, images, charts)
 
 
-def settle(page, images: int = 0) -> None:
-    """Wait until Streamlit has finished rerunning and ``images`` images (plots are <img>) have all loaded."""
+def settle(page, images: int = 0, charts: int = 0) -> None:
+    """Wait until Streamlit has finished rerunning, ``images`` images (matplotlib figures are <img>) have all loaded
+    and ``charts`` Altair (Vega-Lite) charts are drawn."""
     page.wait_for_timeout(300)  # let a rerun start before we look for its end
     page.wait_for_function(f"() => document.images.length >= {images}", timeout=TIMEOUT_MS)
+    drawn = ".vega-embed canvas, .vega-embed svg.marks"
+    page.wait_for_function(f"() => document.querySelectorAll('{drawn}').length >= {charts}", timeout=TIMEOUT_MS)
     page.wait_for_function(READY, timeout=TIMEOUT_MS)
+
+
+def whole_page_screenshot(page, name: str) -> None:
+    """The page's full height in tests/screenshots/<name>.png: Streamlit scrolls inside its own container, so the
+    viewport is stretched to the content for the shot and then put back."""
+    size = page.viewport_size
+    height = page.evaluate("Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 12000)})
+    page.wait_for_timeout(800)  # charts re-fit their width
+    page.wait_for_function(READY, timeout=TIMEOUT_MS)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.set_viewport_size(size)
 
 
 def body(page) -> str:
@@ -158,7 +175,7 @@ def test_claims_page(page, server):
         page,
         "7 of 8 claims hold in your newest quick runs",
         "03.distilled_beats_baseline",
-        "03.narrow_best_t",
+        "03.sweep_mid_t_best_30",
         "does not hold",
         "not tested",
         *problems,
@@ -197,7 +214,7 @@ def test_runs_page(page, server):
 
 
 def test_soft_targets_slider(page, server):
-    open_page(page, server, "soft_targets", "Soft targets", images=3)  # digit, probabilities, entropy curve
+    open_page(page, server, "soft_targets", "Soft targets", images=1, charts=2)  # digit; probabilities, entropy
     metric = page.locator("[data-testid=stMetricValue]").first
     before = metric.inner_text()
     assert page.get_by_text("T=1").first.is_visible()
@@ -207,34 +224,63 @@ def test_soft_targets_slider(page, server):
     for _ in range(8):  # T = 1 → 8 on the option list
         thumb.press("ArrowRight")
     page.get_by_text("T=8").first.wait_for()
-    settle(page, images=3)
+    settle(page, images=1, charts=2)
     after = metric.inner_text()
     page.screenshot(path=str(SHOTS / "soft_targets_T8.png"))
     assert before != after, "moving the temperature slider should change the teacher's probability"
     assert float(after) < float(before)
-    expect_texts(page, "profile quick")
+    expect_texts(page, "profile quick", "The paper's example beside ours", "paper (§1): a 2")
     no_traceback(page)
 
 
-def test_sweeps_page(page, server):
-    open_page(page, server, "sweeps", "Temperature sweeps", images=3)  # sweep, bias scans, confusions
-    expect_texts(page, "Test errors vs temperature", "Missing-class bias scans", "profile full", "profile quick")
-    page.screenshot(path=str(SHOTS / "sweeps.png"))
+# url path, heading, matplotlib images, Altair charts, texts that must show: every page, opened directly by its URL
+PAGES = [
+    ("", "Claims", 0, 0, ["claims hold in your newest quick runs", "Lesson 03's page"]),
+    ("claims", "Claims", 0, 0, ["03.distilled_beats_baseline"]),
+    ("runs", "Runs", 0, 0, ["run folders shown", "Compare two runs"]),
+    ("soft_targets", "01 · Soft targets", 1, 3, ["The paper's example beside ours", "How much do the tiny"]),
+    ("logit_matching", "02 · Logit matching", 0, 3, ["zero-meaned logits", "never (up to T = 50)", "97.0 %"]),
+    ("distillation", "03 · Distillation", 0, 5, ["Test errors against temperature", "T in 2.5–4 significantly better"]),
+    ("sweeps", "03 · Distillation", 0, 5, ["Test errors against temperature", "lesson 04's page"]),  # old URL
+    ("missing_classes", "04 · Missing classes", 1, 3, ["Ours beside the paper", "test errors before the shift"]),
+    ("speech", "05 · Speech", 1, 1, ["gain kept, paper (Table 1)", "paper: test frame acc.", "— (hard labels)"]),
+    ("specialists", "06 · Specialists", 6, 2, ["5 clusters (one specialist each) cover 20 of the 20", "10 or more"]),
+]
+
+
+@pytest.mark.parametrize("path,heading,images,charts,texts", PAGES, ids=[p[0] or "root" for p in PAGES])
+def test_every_page_opens_by_its_url(page, server, path, heading, images, charts, texts):
+    """Each page's URL typed into the address bar: its page (no 'Page not found' modal), drawn without exception,
+    its figures drawn, every figure captioned with its run, profile and device; a whole-page screenshot."""
+    open_page(page, server, path, heading, images=images, charts=charts)
+    expect_texts(page, *texts)
+    no_traceback(page)
+    text = body(page)
+    if path not in ("", "claims", "runs"):
+        assert "Source: run" in text and "device cpu" in text
+        assert "None" not in text.replace("None of", "")  # no Python None where a number or a dash belongs
+    whole_page_screenshot(page, path or "root")
     no_traceback(page)
 
 
-def test_speech_page(page, server):
-    open_page(page, server, "speech", "Speech", images=2)  # curves, posteriors
-    expect_texts(page, "86%", "Soft Targets (3% of training set)")  # 86% = (60.8 − 58.9) / (61.1 − 58.9)
-    page.screenshot(path=str(SHOTS / "speech.png"))
-    no_traceback(page)
-
-
-def test_specialists_page(page, server):
-    open_page(page, server, "specialists", "Specialists", images=6)  # 5 cluster grids + covariance
-    expect_texts(page, "5 clusters over 20 classes", "Baseline + 61 specialist models", "Table 4")
-    page.screenshot(path=str(SHOTS / "specialists.png"))
-    no_traceback(page)
+def test_chart_tooltip_on_hover(page, server):
+    """Hovering a point of the sweep chart shows its numbers (Vega's tooltip), as a student would; the paper's band
+    lies beneath the points, so the point's numbers win."""
+    open_page(page, server, "distillation", "03 · Distillation", charts=5)
+    chart = page.locator(".vega-embed").nth(1)  # the narrowest width's errors against T
+    chart.scroll_into_view_if_needed()
+    points = chart.locator("g.mark-symbol.role-mark path")  # Streamlit draws Vega-Lite as SVG: a path per point
+    assert points.count() >= 10  # 10 temperatures (fixture) per run
+    tooltip, shown = page.locator("#vg-tooltip-element"), []
+    for k in range(6):
+        box = points.nth(k).bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(250)
+        if tooltip.count() and tooltip.first.is_visible():
+            shown.append(tooltip.first.inner_text())
+    assert len(shown) >= 3, shown
+    assert all("test errors (mean over seeds)" in t and "seeds" in t for t in shown), shown
+    page.screenshot(path=str(SHOTS / "tooltip.png"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,7 +5,8 @@ notebook and profile, read from the ``claims.json`` of the newest complete run o
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, lesson, ui
+from dashboard.lesson import margin_noise, verdict
 
 INTRO = (
     "A *claim* is one statement of the paper turned into a test — the paper's figure, our figure, and a rule that "
@@ -14,19 +15,6 @@ INTRO = (
     "Every verdict below is computed by the notebook run it names and read from that run's `claims.json`; "
     "nothing on this page is pasted in."
 )
-
-
-def verdict(claim) -> str:
-    """``✅ holds`` or ``❌ does not hold``."""
-    return ("✅ " if claim.holds else "❌ ") + claim.verdict
-
-
-def margin_noise(claim) -> str:
-    """``+89 / 21.3``: how far inside (+) or outside (−) the threshold, then the yardstick (``—`` for an exact test)."""
-    if claim.margin is None:
-        return "—"
-    margin = ("+" if claim.margin > 0 else "") + data.fmt(claim.margin)
-    return f"{margin} / {data.fmt(claim.noise) if claim.noise is not None else '—'}"
 
 
 def claims_table(found: dict[str, list]) -> pd.DataFrame:
@@ -75,10 +63,14 @@ def headline(found: dict[tuple[str, str], list], profiles: list[str]) -> None:
 def notebook_section(nb: str, newest: dict, found: dict, problems: dict, profiles: list[str], runs: list) -> None:
     stem = data.NOTEBOOKS.get(nb) or next(r.notebook for (k, _), r in newest.items() if k == nb)
     st.subheader(f"{nb} · {stem}")
+    if nb in lesson.PAGE:
+        st.page_link(
+            lesson.PAGE[nb], label=f"Lesson {nb}'s page: the figures behind these claims", icon=":material/school:"
+        )
     here = [(p, newest[(nb, p)]) for p in profiles if (nb, p) in newest]
     if not here:
         st.info(f"No complete run of `{stem}` yet. Make one with:\n\n```\nkdlab run {nb} --profile quick\n```")
-        data.skipped_note((nb,), runs)
+        ui.skipped_note((nb,), runs)
         return
     for p, _ in here:
         if (nb, p) in problems:
@@ -90,7 +82,7 @@ def notebook_section(nb: str, newest: dict, found: dict, problems: dict, profile
         st.caption("The run(s) recorded no claims.")
     columns = st.columns(len(here))
     for col, (p, run) in zip(columns, here, strict=True):
-        col.caption(f"**{p}** — {data.source(run)} · folder `{run.path}`")
+        col.caption(f"**{p}** — {ui.source(run)} · folder `{run.path}`")
         col.page_link(
             "views/runs.py",
             label=f"Run {run.run_id} on the Runs page",
@@ -103,7 +95,7 @@ def notebook_section(nb: str, newest: dict, found: dict, problems: dict, profile
             f"No complete {' or '.join(lacking)} run of this notebook yet "
             f"(`kdlab run {nb} --profile {lacking[0]}` makes one)."
         )
-    data.skipped_note((nb,), runs)
+    ui.skipped_note((nb,), runs)
 
 
 def main() -> None:
@@ -133,4 +125,4 @@ def main() -> None:
         notebook_section(nb, newest, found, problems, profiles, runs)
 
 
-data.guard(main)
+ui.guard(main)

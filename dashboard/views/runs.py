@@ -1,11 +1,11 @@
 """Runs: every run folder in the store, its status (with the reason when it is not a result), and a side-by-side
-comparison of two runs (parameters that differ, metrics). ``/runs?run=<run id>`` (the Claims page links here so)
+comparison of two runs of one notebook by default (parameters that differ, metrics; runs of two notebooks on request). ``/runs?run=<run id>`` (the Claims page links here so)
 shows that run first and preselects it as run A of the comparison."""
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, ui
 
 
 def status_text(run) -> str:
@@ -27,10 +27,10 @@ def runs_table(runs) -> pd.DataFrame:
                 "profile": r.profile,
                 "status": status_text(r),
                 "reason": r.problem,
-                "date (UTC)": data.run_date(r),
-                "device": data.device(r) if r.env else "",
+                "date (UTC)": ui.run_date(r),
+                "device": ui.device(r) if r.env else "",
                 "wall time (s)": float(wall) if isinstance(wall, (int, float)) else None,
-                "headline metrics": data.headline(r),
+                "headline metrics": ui.headline(r),
             }
         )
     return pd.DataFrame(rows)
@@ -48,7 +48,7 @@ def selected_run(runs):
     with st.container(border=True):
         text = f"**Selected run** `{run.notebook}/{run.run_id}` — **{status_text(run)}**"
         st.markdown(text + (f": {run.problem}" if run.problem else ""))
-        st.caption(data.source(run))
+        st.caption(ui.source(run))
         st.caption(f"Folder: `{run.path}`")
         if run.ok:
             claims, problem = data.claims(run)
@@ -58,63 +58,81 @@ def selected_run(runs):
                 held = sum(c.holds for c in claims)
                 st.caption(f"Claims: {held} of {len(claims)} hold (the Claims page shows them)")
         if run.metrics:
-            st.caption(f"Headline metrics: {data.headline(run)}")
+            st.caption(f"Headline metrics: {ui.headline(run)}")
     return run
 
 
-def compare(runs, first=None) -> None:
-    st.subheader("Compare two runs")
+def param_rows(keys, pa: dict, pb: dict) -> list[dict]:
+    return [{"parameter": k, "A": ui.fmt(pa.get(k, "—")), "B": ui.fmt(pb.get(k, "—"))} for k in keys]
+
+
+def pick_pair(runs, first):
+    """Run A (the selected, else the newest complete run) and run B: by default another run of A's notebook; runs of
+    other notebooks only when asked for (their parameters hardly overlap, so the comparison would be mostly '—')."""
     complete = [r for r in runs if r.ok]
     readable = complete + [r for r in runs if not r.ok and (r.params or r.metrics)]
     if len(readable) < 2:
         st.info("Two runs with readable parameters are needed for a comparison.")
-        return
-    labels = [data.label(r) for r in readable]
-    # default: the selected (else the newest complete) run against the next run of the same notebook (quick vs full)
+        return None
+    labels = [ui.label(r) for r in readable]
     a = next((k for k, r in enumerate(readable) if first is not None and r.run_id == first.run_id), 0)
-    same = [k for k, r in enumerate(readable) if k != a and r.notebook == readable[a].notebook]
     left, right = st.columns(2)
-    a_label = left.selectbox("Run A", labels, index=a, key="compare_a")
-    b_label = right.selectbox("Run B", labels, index=same[0] if same else (1 if a == 0 else 0), key="compare_b")
-    a, b = readable[labels.index(a_label)], readable[labels.index(b_label)]
-    left.caption(data.source(a))
-    right.caption(data.source(b))
-    pa, pb = data.flatten(a.params), data.flatten(b.params)
-    keys = sorted(set(pa) | set(pb))
-    diff = [
-        {"parameter": k, "A": data.fmt(pa.get(k, "—")), "B": data.fmt(pb.get(k, "—"))}
-        for k in keys
-        if pa.get(k, "—") != pb.get(k, "—")
-    ]
-    st.markdown(f"**Parameters that differ** ({len(diff)} of {len(keys)})")
-    if diff:
-        st.table(pd.DataFrame(diff).set_index("parameter"))
-    else:
-        st.caption("All parameters are equal.")
-    with st.expander("All parameters"):
-        st.table(
-            pd.DataFrame(
-                [{"parameter": k, "A": data.fmt(pa.get(k, "—")), "B": data.fmt(pb.get(k, "—"))} for k in keys]
-            ).set_index("parameter")
+    a = readable[labels.index(left.selectbox("Run A", labels, index=a, key="compare_a"))]
+    any_notebook = st.checkbox(
+        "Let run B be a run of another notebook",
+        key="compare_any",
+        help="Off: run B is another run of run A's notebook (another seed, profile or date).",
+    )
+    pool = [r for r in readable if r.run_id != a.run_id and (any_notebook or r.notebook == a.notebook)]
+    if not pool:
+        right.info(
+            f"No other run of `{a.notebook}` here to compare with. Make one (another seed or profile), e.g. "
+            f"`{data.run_command(data.notebook_key(a), 'full')}`, or tick the box to pick a run of another notebook."
         )
-    ma, mb = data.flatten(a.metrics), data.flatten(b.metrics)
-    mkeys = sorted(set(ma) | set(mb))
-    st.markdown("**Metrics**")
-    if not mkeys:
-        st.caption("Neither run recorded metrics.")
+        return None
+    b_labels = [ui.label(r) for r in pool]
+    b = pool[b_labels.index(right.selectbox("Run B", b_labels, index=0, key="compare_b"))]
+    left.caption(ui.source(a))
+    right.caption(ui.source(b))
+    return a, b
+
+
+def compare(runs, first=None) -> None:
+    st.subheader("Compare two runs")
+    pair = pick_pair(runs, first)
+    if pair is None:
+        return
+    a, b = pair
+    pa, pb = ui.flatten(a.params), ui.flatten(b.params)
+    shared = sorted(set(pa) & set(pb))
+    only = sorted(set(pa) ^ set(pb))
+    diff = [k for k in shared if pa[k] != pb[k]]
+    st.markdown(f"**Parameters that differ** ({len(diff)} of the {len(shared)} both runs set)")
+    if diff:
+        st.table(pd.DataFrame(param_rows(diff, pa, pb)).set_index("parameter"))
+    else:
+        st.caption("All the parameters both runs set are equal.")
+    if only:
+        with st.expander(f"Parameters only one of the runs sets ({len(only)})"):
+            st.table(pd.DataFrame(param_rows(only, pa, pb)).set_index("parameter"))
+    with st.expander("All parameters"):
+        st.table(pd.DataFrame(param_rows(sorted(set(pa) | set(pb)), pa, pb)).set_index("parameter"))
+    ma, mb = ui.flatten(a.metrics), ui.flatten(b.metrics)
+    both = sorted(set(ma) & set(mb))
+    st.markdown("**Metrics both runs recorded**")
+    lone = sorted(set(ma) ^ set(mb))
+    if lone:
+        st.caption(
+            f"Recorded by one run only (not compared): {', '.join(lone[:12])}" + (" …" if len(lone) > 12 else "")
+        )
+    if not both:
+        st.caption("The two runs recorded no metric in common.")
         return
     rows = []
-    for k in mkeys:
-        va, vb = ma.get(k), mb.get(k)
+    for k in both:
+        va, vb = ma[k], mb[k]
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (va, vb))
-        rows.append(
-            {
-                "metric": k,
-                "A": data.fmt(va) if k in ma else "—",
-                "B": data.fmt(vb) if k in mb else "—",
-                "B − A": data.fmt(vb - va) if numeric else "",
-            }
-        )
+        rows.append({"metric": k, "A": ui.fmt(va), "B": ui.fmt(vb), "B − A": ui.fmt(vb - va) if numeric else ""})
     st.table(pd.DataFrame(rows).set_index("metric"))
 
 
@@ -168,4 +186,4 @@ def main() -> None:
     compare(shown, chosen)
 
 
-data.guard(main)
+ui.guard(main)

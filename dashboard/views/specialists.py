@@ -1,41 +1,18 @@
-"""Specialists: the confusable-class clusters found from the generalist's prediction covariance (§5.3), shown as
-image grids and as the covariance heat map ordered by cluster, plus the Table 3 / Table 4 analogs (notebook 06)."""
+"""Lesson 06 · Specialists (notebook 06): the confusable-class clusters found from the generalist's prediction
+covariance (§5.3, Table 2 analog) as image grids and as the covariance heat map, then the Table 3 and Table 4
+analogs beside the paper's (percent, test-image counts), §6.1's soft-target specialists and distilling the ensemble
+back into one net."""
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 from matplotlib.figure import Figure
 
-from dashboard import data
+from dashboard import charts, data, lesson, ui
+from dashboard import specialist_tables as tables
 
-PAPER_TABLE3 = pd.DataFrame(
-    {
-        "system": ["Baseline", "Baseline + 61 specialist models"],
-        "conditional test accuracy": ["43.1%", "45.9%"],
-        "test accuracy": ["25.0%", "26.1%"],
-    }
-)
-PAPER_TABLE4 = pd.DataFrame(
-    {  # JFT test set, by number of specialists covering the correct class
-        "n_specialists": ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10 or more"],
-        "n_test_examples": [350037, 141993, 67161, 38801, 26298, 16474, 10682, 7376, 4703, 4706, 9082],
-        "delta top1 correct": [0, 1421, 1572, 1124, 835, 561, 362, 232, 182, 208, 324],
-        "relative accuracy change": [
-            "0.0%",
-            "+3.4%",
-            "+7.4%",
-            "+8.8%",
-            "+10.5%",
-            "+11.1%",
-            "+11.3%",
-            "+12.8%",
-            "+13.6%",
-            "+16.6%",
-            "+14.1%",
-        ],
-    }
-)
-MAX_CLUSTERS = 12
+MAX_CLUSTERS = 18
+ARTIFACTS = ("clusters.json", "covariance.npz", "class_images.npz", "table3.csv", "table4.csv")
 
 
 def mosaic(images: np.ndarray, classes: list[int], per_row: int = 5, pad: int = 2) -> np.ndarray:
@@ -65,8 +42,9 @@ def covariance_figure(cov: np.ndarray, order: np.ndarray, clusters: list[list[in
     if n <= 40:
         ax.set_xticks(range(n), [str(int(x)) for x in order], fontsize=6, rotation=90)
         ax.set_yticks(range(n), [str(int(x)) for x in order], fontsize=6)
-    ax.set_title("covariance of the generalist's predictions, classes ordered by cluster", fontsize=9)
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    ax.set_xlabel(f"class ({n}, ordered by cluster)")
+    ax.set_title("covariance of the generalist's predictions", fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="covariance")
     fig.tight_layout()
     return fig
 
@@ -77,75 +55,114 @@ def _rect(start: float, size: int):
     return Rectangle((start, start), size, size, fill=False, ec="black", lw=1.2)
 
 
-def main() -> None:
-    st.title("Specialists")
-    st.markdown(
-        "§5 of the paper: a generalist plus specialists that each cover a cluster of easily confused "
-        "classes (and a dustbin for the rest), combined per example by minimizing eq. 5."
-    )
-    all_runs = data.load_runs()
-    data.skipped_note(("06",), all_runs)
-    runs = [r for r in all_runs if r.ok and data.notebook_key(r) == "06" and data.artifact_names(r)]
-    if not runs:
-        data.no_data(("06",), "clusters.json")
-        return
-    run = data.pick_run(runs, "specialist_run", "Run (notebook 06)")
-
-    st.subheader("Clusters of confusable classes")
-    clusters, method = None, ""
+def clusters_section(run) -> list[list[int]] | None:
+    st.subheader("Clusters of confusable classes (Table 2 analog)")
+    obj = lesson.shown(lambda: data.json_artifact(run, "clusters.json"))
+    if obj is None:
+        return None
     try:
-        obj = data.json_artifact(run, "clusters.json")
         clusters = [[int(c) for c in cl] for cl in obj["clusters"]]
-        method = f" (method: {obj['method']})" if obj.get("method") else ""
-    except (data.ArtifactError, TypeError, ValueError) as e:
-        st.warning(str(e) if isinstance(e, data.ArtifactError) else f"clusters.json is malformed ({e})")
-    if clusters:
-        try:
-            images = data.arrays(run, "class_images.npz")["images"]
-        except data.ArtifactError as e:
-            images = None
-            st.caption(f"{e}; showing class numbers only.")
-        st.caption(f"{len(clusters)} clusters over {sum(map(len, clusters))} classes{method}. " + data.source(run))
-        shown = clusters[:MAX_CLUSTERS]
-        if images is not None and all(0 <= c < len(images) for cl in shown for c in cl):
-            cols = st.columns(3)
-            for k, cl in enumerate(shown):
-                cols[k % 3].image(
-                    mosaic(images, cl), caption=f"cluster {k}: classes {', '.join(map(str, cl))}", clamp=True
-                )
-        else:
-            st.table(pd.DataFrame({"cluster": range(len(shown)), "classes": [", ".join(map(str, c)) for c in shown]}))
-        if len(clusters) > MAX_CLUSTERS:
-            st.caption(f"First {MAX_CLUSTERS} of {len(clusters)} clusters shown.")
-
-    try:
-        z = data.arrays(run, "covariance.npz")
-        left, _ = st.columns([3, 2])
-        data.pyplot(lambda: covariance_figure(z["cov"], np.asarray(z["order"]).astype(int), clusters), left)
-        left.caption(data.source(run))
-    except data.ArtifactError as e:
-        st.warning(str(e))
-
-    st.subheader("Generalist vs generalist + specialists (Table 3)")
-    left, right = st.columns([3, 2])
-    try:
-        left.dataframe(data.table(run, "table3.csv"), hide_index=True, width="stretch")
-        left.caption(data.source(run))
-    except data.ArtifactError as e:
-        left.warning(str(e))
-    right.markdown("**Paper** (Table 3, JFT)")
-    right.table(PAPER_TABLE3.set_index("system"))
-
-    st.subheader("Gain by number of specialists covering the correct class (Table 4)")
-    left, right = st.columns([3, 2])
-    try:
-        t4 = data.table(run, "table4.csv")
-        left.dataframe(t4, hide_index=True, width="stretch")
-        left.caption("The paper's trend: more specialists covering a class → larger gain. " + data.source(run))
-    except data.ArtifactError as e:
-        left.warning(str(e))
-    right.markdown("**Paper** (Table 4, JFT)")
-    right.dataframe(PAPER_TABLE4, hide_index=True)
+        outline = [[int(c) for c in cl] for cl in obj.get("base_clusters", clusters)]
+    except (TypeError, ValueError) as e:
+        st.warning(f"run {run.notebook}/{run.run_id}: clusters.json is malformed ({e}) {data.rerun_hint(run)}")
+        return None
+    images = None
+    if "class_images.npz" in data.artifact_names(run):
+        images = lesson.shown(lambda: data.arrays(run, "class_images.npz")["images"])
+    n_classes = len(images) if images is not None else (max((c for cl in clusters for c in cl), default=-1) + 1)
+    method = f" Method: {obj['method']}." if obj.get("method") else ""
+    st.caption(tables.coverage(clusters, n_classes) + "." + method + " " + ui.source(run))
+    shown = clusters[:MAX_CLUSTERS]
+    names = [", ".join(tables.class_name(c, n_classes) for c in cl) for cl in shown]
+    if images is not None and all(0 <= c < len(images) for cl in shown for c in cl):
+        cols = st.columns(3)
+        for k, cl in enumerate(shown):
+            cols[k % 3].image(mosaic(images, cl), caption=f"cluster {k} ({len(cl)} classes): {names[k]}", clamp=True)
+    else:
+        st.table(pd.DataFrame({"cluster": range(len(shown)), "classes": names}), hide_index=True)
+    if len(clusters) > MAX_CLUSTERS:
+        st.caption(f"First {MAX_CLUSTERS} of {len(clusters)} clusters shown.")
+    return outline
 
 
-data.guard(main)
+def main() -> None:
+    lesson.header(
+        "06",
+        "Specialists",
+        "A generalist plus specialists — each trained on a cluster of classes the generalist confuses, found from the "
+        "covariance of its predictions, and combined per image by eq. 5 — classifies more test images correctly.",
+        "It is compared with the paper's Table 2 (the clusters), Table 3 (JFT: 25.0 % → 26.1 % test accuracy with 61 "
+        "specialists) and Table 4 (the gain by the number of specialists covering the correct class).",
+    )
+    run = lesson.pick("06", ARTIFACTS, "specialist_run")
+    if run is None:
+        return
+    outline = clusters_section(run)
+    if "covariance.npz" in data.artifact_names(run) or outline is not None:
+        z = lesson.shown(lambda: data.arrays(run, "covariance.npz"))
+        if z is not None:
+            left, right = st.columns([3, 2])
+            ui.pyplot(lambda: covariance_figure(z["cov"], np.asarray(z["order"]).astype(int), outline), left)
+            left.caption(ui.source(run))
+            right.markdown(
+                "Two classes the generalist tends to predict *together* have a positive covariance (red). Ordered by "
+                "cluster, the clusters K-means found show as red blocks along the diagonal (outlined)."
+            )
+
+    n_spec = run.metrics.get("n_specialists") if isinstance(run.metrics.get("n_specialists"), int) else None
+    st.subheader("Generalist with and without specialists (Table 3)")
+    t3 = lesson.shown(lambda: data.table(run, "table3.csv"))
+    if t3 is not None:
+        table, words = tables.table3(t3, n_spec)
+        st.table(table, hide_index=True)
+        st.caption(
+            (words + " " if words else "") + "Conditional accuracy: over the test images whose true class some "
+            "specialist covers, top-1 among the classes of those specialists. " + ui.source(run)
+        )
+
+    st.subheader("Gain by the number of specialists covering the correct class (Table 4)")
+    t4 = lesson.shown(lambda: data.table(run, "table4.csv"))
+    if t4 is not None:
+        st.table(tables.table4(t4), hide_index=True)
+        left, right = st.columns([3, 2])
+        charts.show(tables.table4_chart(t4), where=left, zoom=False)
+        left.caption(ui.source(run))
+        right.markdown(
+            "The paper's trend: the more specialists cover a class, the larger the gain. A dash: no test image of "
+            "ours is covered by that many specialists. Our test set has thousands of images, not JFT's million, so "
+            "a change of a few dozen images can be noise (the claims below say which)."
+        )
+
+    names = data.artifact_names(run)
+    if "curves.csv" in names:
+        st.subheader("§6.1: specialists trained on soft targets overfit less")
+        curves = lesson.shown(lambda: data.table(run, "curves.csv"))
+        if curves is not None:
+            left, right = st.columns([3, 2])
+            charts.show(tables.curves61_chart(curves), where=left)
+            words = charts.dash_words(sorted(curves["split"].astype(str).unique()))  # the chart's order: groupby sorts
+            left.caption(f"Lines: {words}; mean over the specialists. " + charts.HINT + " " + ui.source(run))
+            right.markdown(
+                "The paper proposes (§6.1) but does not test specialists with a full softmax and the generalist's "
+                "soft targets on the other classes; there is no figure of the paper to compare with."
+            )
+            if "table61.csv" in names:
+                t61 = lesson.shown(lambda: data.table(run, "table61.csv"), right)
+                if t61 is not None:
+                    cols = {
+                        "test_cond_acc_final": "test cond. accuracy",
+                        "combined_test_accuracy": "combined test acc.",
+                    }
+                    right.table(tables.accuracy_table(t61, cols), hide_index=True)
+    if "distill.csv" in names:
+        st.subheader("Beyond the paper: distilling generalist + specialists back into one net")
+        d = lesson.shown(lambda: data.table(run, "distill.csv"))
+        if d is not None:
+            st.table(tables.accuracy_table(d, {"test_accuracy": "test accuracy"}), hide_index=True)
+            st.caption("§7 of the paper leaves this open: it has no figure to compare with. " + ui.source(run))
+
+    st.subheader("The paper's claims, as this run tested them")
+    lesson.claims_box(run)
+
+
+ui.guard(main)

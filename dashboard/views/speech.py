@@ -1,145 +1,201 @@
-"""Speech: ensemble → distilled single model on synthesized speech frames (Table 1 analog) and soft targets as a
-regularizer on 3% of the data (Table 5 analog and learning curves), all from notebook 05."""
+"""Lesson 05 · Speech (notebook 05): ensemble → distilled single model on synthesized speech frames beside the paper's
+Table 1, soft targets as a regularizer on 3 % of the data beside its Table 5, the learning curves, and the frame
+posteriors of teacher and student. Every accuracy in percent, as the paper gives them."""
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 from matplotlib.figure import Figure
 
-from dashboard import data
+from dashboard import charts, data, lesson, paper, ui
 
-PAPER_TABLE1 = pd.DataFrame(
-    {
-        "system": ["Baseline", "10xEnsemble", "Distilled Single model"],
-        "test frame accuracy": ["58.9%", "61.1%", "60.8%"],
-        "WER": ["10.9%", "10.7%", "10.7%"],
-    }
-)
-PAPER_TABLE5 = pd.DataFrame(
-    {
-        "system": [
-            "Baseline (100% of training set)",
-            "Baseline (3% of training set)",
-            "Soft Targets (3% of training set)",
-        ],
-        "train frame accuracy": ["63.4%", "67.3%", "65.4%"],
-        "test frame accuracy": ["58.9%", "44.5%", "57.0%"],
-    }
-)
+ARTIFACTS = ("table1.csv", "table5.csv", "curves.csv", "posteriors.npz")
 
 
-def gain_kept(table1: pd.DataFrame, column: str) -> float | None:
-    """(distilled − baseline) / (ensemble − baseline): the paper keeps > 80% (1.9 of 2.2 points)."""
-    names = table1["model"].astype(str).str.lower()
+def kind(name: str) -> str:
+    """baseline / ensemble / distilled, from a Table 1 row's model name."""
+    name = name.lower()
+    return "ensemble" if "ensemble" in name else "distilled" if "distil" in name else "baseline"
 
-    def pick(word: str) -> float | None:
-        hit = table1.loc[names.str.contains(word), column]
-        return float(hit.iloc[0]) if len(hit) else None
 
-    base, ens, dist = pick("baseline"), pick("ensemble"), pick("distill")
-    if None in (base, ens, dist) or ens == base:
+def main_rows(t1: pd.DataFrame) -> dict[str, pd.Series]:
+    """The row standing for each system: for the distilled model, the one chosen on validation when marked."""
+    out: dict[str, pd.Series] = {}
+    chosen = t1["chosen_on_val"].astype(str).str.lower().eq("true") if "chosen_on_val" in t1 else None
+    for i, row in t1.iterrows():
+        k = kind(str(row["model"]))
+        if k not in out or (chosen is not None and chosen.loc[i]):
+            out[k] = row
+    return out
+
+
+def gain_kept(t1: pd.DataFrame, column: str) -> float | None:
+    """(distilled − baseline) / (ensemble − baseline): the paper keeps 86 % (1.9 of 2.2 points)."""
+    rows = main_rows(t1)
+    if set(rows) < {"baseline", "ensemble", "distilled"}:
         return None
-    return (dist - base) / (ens - base)
+    base, ens, dist = (float(rows[k][column]) for k in ("baseline", "ensemble", "distilled"))
+    return None if ens == base or not np.isfinite([base, ens, dist]).all() else (dist - base) / (ens - base)
 
 
-def curves_figure(curves: pd.DataFrame) -> Figure:
-    fig = Figure(figsize=(7.5, 4.0), dpi=100)
-    ax = fig.add_subplot()
-    for j, (setting, g) in enumerate(curves.groupby("setting", sort=False)):
-        g = g.sort_values("epoch")
-        ax.plot(g["epoch"], g["test_acc"], "o-", ms=3, color=f"C{j}", label=f"{setting} (test)")
-        ax.plot(g["epoch"], g["train_acc"], "--", color=f"C{j}", alpha=0.6, label=f"{setting} (train)")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("frame accuracy")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
-    fig.tight_layout()
-    return fig
+def table1(t1: pd.DataFrame) -> pd.DataFrame:
+    """Ours beside the paper's Table 1, one row per system, percent."""
+    ref = {kind(s): r for s, r in zip(paper.TABLE1["system"], paper.TABLE1.itertuples(index=False), strict=True)}
+    mains = {r.name for r in main_rows(t1).values()}  # the rows that stand for the paper's three systems
+    acc = {c: ui.pct(t1[c]) for c in ("frame_acc_seen", "frame_acc_unseen", "phone_error_rate") if c in t1}
+    rows = []
+    for i, row in t1.iterrows():
+        k = kind(str(row["model"]))
+        p = ref.get(k) if i in mains else None
+        rows.append(
+            {
+                "system": ui.cell(row["model"]),
+                "T": ui.fmt_t(row.get("temperature")) if k == "distilled" else "— (hard labels)",
+                "chosen on validation": (
+                    "✓" if str(row.get("chosen_on_val", "")).lower() == "true" else ("" if k == "distilled" else "—")
+                ),
+                "ours: frame acc., seen speakers": ui.fmt_pct(acc["frame_acc_seen"].loc[i]),
+                "ours: frame acc., unseen speakers": ui.fmt_pct(acc["frame_acc_unseen"].loc[i]),
+                "ours: phone error rate": ui.fmt_pct(acc["phone_error_rate"].loc[i]),
+                "paper: frame accuracy": ui.fmt_pct(p[1]) if p else "—",
+                "paper: WER": ui.fmt_pct(p[2]) if p else "—",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def table5(t5: pd.DataFrame) -> pd.DataFrame:
+    def ref(system: str) -> int:
+        s = system.lower()
+        return 0 if "100" in s else 2 if "soft" in s else 1
+
+    rows = []
+    train, test = ui.pct(t5["train_frame_acc"]), ui.pct(t5["test_frame_acc"])
+    for i, row in t5.iterrows():
+        p = paper.TABLE5.iloc[ref(str(row["system"]))]
+        rows.append(
+            {
+                "system": ui.cell(row["system"]),
+                "training frames": f"{int(row['train_frames']):,}" if pd.notna(row.get("train_frames")) else "—",
+                "ours: train frame acc.": ui.fmt_pct(train.loc[i]),
+                "ours: test frame acc.": ui.fmt_pct(test.loc[i]),
+                "paper: train frame acc.": ui.fmt_pct(p["train frame accuracy (%)"]),
+                "paper: test frame acc.": ui.fmt_pct(p["test frame accuracy (%)"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def curves_chart(curves: pd.DataFrame):
+    cols = [c for c in ("train_acc", "val_acc", "test_acc") if c in curves]
+    long = curves.melt(["setting", "epoch"], cols, "split", "acc")
+    long["acc"] = ui.pct(long["acc"]).to_numpy()
+    long["split"] = long["split"].str.replace("_acc", "", regex=False)
+    return charts.lines(
+        long,
+        "epoch",
+        "acc",
+        x_title="epoch",
+        x_format="d",
+        y_title="frame accuracy (%)",
+        color="setting",
+        color_title="setting",
+        dash="split",
+        dash_title="measured on",
+        points=False,
+        height=340,
+        tooltip=[
+            charts.tip("setting", "", None, "N"),
+            charts.tip("split", "on", None, "N"),
+            charts.tip("epoch", "epoch"),
+            charts.tip("acc", "frame accuracy (%)", ".1f"),
+        ],
+    )
 
 
 def posteriors_figure(z: dict, frames: int = 200) -> Figure:
     phones = [str(p) for p in z["phones"]]
-    fig = Figure(figsize=(9, 3.6), dpi=100)
-    for k, key in enumerate(("teacher", "distilled")):
-        ax = fig.add_subplot(2, 1, k + 1)
+    fig = Figure(figsize=(10, 4.2), dpi=100)
+    axes = fig.subplots(2, 1, sharex=True)
+    for ax, key in zip(axes, ("teacher", "distilled"), strict=True):
         post = np.asarray(z[key][:frames], dtype=float).T  # (classes, frames)
-        ax.imshow(
+        im = ax.imshow(
             np.log10(np.clip(post, 1e-6, 1)), aspect="auto", cmap="magma", vmin=-6, vmax=0, interpolation="nearest"
         )
         labels = np.asarray(z["labels"][:frames]).astype(int)
         ax.plot(np.arange(len(labels)), labels, ".", color="cyan", ms=1.5)
-        ax.set_ylabel(key, fontsize=8)
+        ax.set_ylabel(f"{key}\n(class of {len(phones)})", fontsize=8)
         if len(phones) <= 20:
             ax.set_yticks(range(len(phones)), phones, fontsize=6)
-    fig.axes[-1].set_xlabel("frame (cyan: aligned phone label; colour: log10 posterior)")
-    fig.tight_layout()
+    fig.colorbar(im, ax=list(axes), fraction=0.03, pad=0.01, label="log₁₀ posterior")
+    axes[-1].set_xlabel("frame (cyan dots: the aligned label)")
     return fig
 
 
 def main() -> None:
-    st.title("Speech")
-    st.markdown(
-        "§4 of the paper: an ensemble of frame classifiers is distilled into one model; §6: soft targets "
-        "let a model trained on 3% of the data generalize almost as well as one trained on all of it."
+    lesson.header(
+        "05",
+        "Speech",
+        "An ensemble of ten frame classifiers beats one, and a single model distilled from the ensemble keeps most "
+        "of that gain; trained on 3 % of the data, soft targets keep a model close to the full-data one.",
+        "It is compared with the paper's Table 1 (§4: 58.9 % → 61.1 % frame accuracy, 60.8 % distilled) and "
+        "Table 5 (§6: 44.5 % with hard and 57.0 % with soft targets on 3 % of the data).",
     )
-    all_runs = data.load_runs()
-    data.skipped_note(("05",), all_runs)
-    runs = [
-        r
-        for r in all_runs
-        if r.ok and data.notebook_key(r) == "05" and {"table1.csv", "table5.csv", "curves.csv"} & data.artifact_names(r)
-    ]
-    if not runs:
-        data.no_data(("05",), "table1.csv")
+    run = lesson.pick("05", ARTIFACTS, "speech_run")
+    if run is None:
         return
-    run = data.pick_run(runs, "speech_run", "Run (notebook 05)")
 
     st.subheader("Ensemble → distilled single model (Table 1)")
-    left, right = st.columns([3, 2])
-    try:
-        t1 = data.table(run, "table1.csv")
-        left.dataframe(t1, hide_index=True, width="stretch")
-        kept = gain_kept(t1, "frame_acc_seen")
-        if kept is not None:
-            left.metric(
-                "share of the ensemble's frame-accuracy gain kept by the distilled model",
-                f"{100 * kept:.0f}%",
-                help="(distilled − baseline) / (ensemble − baseline); paper: 86%",
+    t1 = lesson.shown(lambda: data.table(run, "table1.csv"))
+    if t1 is not None:
+        st.table(table1(t1), hide_index=True)
+        st.markdown("**Share of the ensemble's frame-accuracy gain that the distilled model keeps**")
+        m = st.columns(3)
+        for col, column, who in ((m[0], "frame_acc_seen", "seen"), (m[1], "frame_acc_unseen", "unseen")):
+            kept = gain_kept(t1, column)
+            col.metric(
+                f"gain kept, {who} speakers",
+                f"{100 * kept:.0f}%" if kept is not None else "—",
+                help="(distilled − baseline) / (ensemble − baseline), frame accuracy",
             )
-        left.caption(data.source(run))
-    except data.ArtifactError as e:
-        left.warning(str(e))
-    right.markdown("**Paper** (Table 1, Android voice search)")
-    right.table(PAPER_TABLE1.set_index("system"))
+        m[2].metric("gain kept, paper (Table 1)", f"{100 * paper.GAIN_KEPT:.0f}%", help="(60.8 − 58.9) / (61.1 − 58.9)")
+        st.caption(
+            "Our phone error rate is not the paper's word error rate (a full recogniser with a language model): the "
+            "two columns are not comparable number for number. " + ui.source(run)
+        )
 
-    st.subheader("Soft targets as a regularizer: 3% of the data (Table 5)")
-    left, right = st.columns([3, 2])
-    try:
-        left.dataframe(data.table(run, "table5.csv"), hide_index=True, width="stretch")
-        left.caption(data.source(run))
-    except data.ArtifactError as e:
-        left.warning(str(e))
-    right.markdown("**Paper** (Table 5)")
-    right.table(PAPER_TABLE5.set_index("system"))
+    st.subheader("Soft targets as a regularizer: 3 % of the data (Table 5)")
+    t5 = lesson.shown(lambda: data.table(run, "table5.csv"))
+    if t5 is not None:
+        st.table(table5(t5), hide_index=True)
+        st.caption(ui.source(run))
 
     st.subheader("Learning curves")
-    left, _ = st.columns([3, 1])
-    try:
-        data.pyplot(lambda: curves_figure(data.table(run, "curves.csv")), left)
-        left.caption(
-            "The paper early-stops the 3% hard-target model (it peaks at 44.5% and then drops); the "
-            "soft-target model simply converges (57.0%). " + data.source(run)
+    curves = lesson.shown(lambda: data.table(run, "curves.csv"))
+    if curves is not None:
+        left, right = st.columns([3, 1])
+        p = paper.TABLE5["test frame accuracy (%)"]
+        charts.show(
+            curves_chart(curves),
+            charts.hrule(float(p.iloc[1]), f"paper, 3 % hard: {p.iloc[1]} % (early-stopped)"),
+            charts.hrule(float(p.iloc[2]), f"paper, 3 % soft: {p.iloc[2]} %"),
+            where=left,
         )
-    except data.ArtifactError as e:
-        left.warning(str(e))
+        split = [c.replace("_acc", "") for c in ("train_acc", "val_acc", "test_acc") if c in curves]
+        left.caption(f"Lines: {charts.dash_words(split)}. " + charts.HINT + " " + ui.source(run))
+        right.markdown(
+            "The paper early-stops the 3 % hard-target model (it peaks at 44.5 % and then drops); the soft-target "
+            "model simply converges (57.0 %). Grey horizontal lines: the paper's test accuracies."
+        )
 
     if "posteriors.npz" in data.artifact_names(run):
-        st.subheader("Frame posteriors: ensemble teacher vs distilled model")
-        try:
-            data.pyplot(lambda: posteriors_figure(data.arrays(run, "posteriors.npz")))
-            st.caption(data.source(run))
-        except data.ArtifactError as e:
-            st.warning(str(e))
+        st.subheader("Frame posteriors: ensemble teacher and distilled model")
+        z = lesson.shown(lambda: data.arrays(run, "posteriors.npz"))
+        if z is not None:
+            ui.pyplot(lambda: posteriors_figure(z))
+            st.caption(ui.source(run))
+    st.subheader("The paper's claims, as this run tested them")
+    lesson.claims_box(run)
 
 
-data.guard(main)
+ui.guard(main)
