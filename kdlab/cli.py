@@ -9,6 +9,10 @@
     kdlab dashboard [--runs DIR] [--port 8501]        Streamlit on 127.0.0.1
     kdlab bench [args]                                benchmarks/train_throughput.py
     kdlab train teacher|ensemble [--nproc N] [...]     torch.distributed training (kdlab.dist_train)
+    kdlab exercises [DIR] [--force]                   the lessons' exercises, student versions, into DIR
+                                                      (default my-exercises/); a file you changed is kept
+    kdlab check NOTEBOOK... [--hidden]                execute exercise notebooks: passed/failed per exercise
+                                                      (exit status 0 only if all pass)
 
 Every expected failure (missing data, bad parameter, failed notebook) prints one line and exits 2.
 """
@@ -96,6 +100,30 @@ def _train(args: argparse.Namespace) -> None:
     raise SystemExit(dist_main([args.what, *args.rest]))
 
 
+def _exercises(args: argparse.Namespace) -> None:
+    from kdlab.exercises import write_exercises
+
+    done = write_exercises(args.dir, force=args.force)
+    for path, status in done:
+        print(f"{status:>11}  {path}" + ("  (you changed it; --force overwrites it)" if status == "kept" else ""))
+    first = done[0][0]
+    print(f"open them with `jupyter lab {args.dir}`; check one with `kdlab check {first}`")
+
+
+def _check(args: argparse.Namespace) -> None:
+    from kdlab.exercises import check_notebook, read_exercise, report
+
+    for notebook in args.notebook:  # a missing file or a non-notebook fails here, in one line, before any runs
+        read_exercise(notebook)
+    all_passed = True
+    for notebook in args.notebook:
+        print(f"kdlab check: executing {notebook}" + (" with the hidden tests" if args.hidden else ""), flush=True)
+        results = check_notebook(notebook, hidden=args.hidden, timeout=args.timeout)
+        print(report(results), flush=True)
+        all_passed = all_passed and all(r.passed for r in results)
+    raise SystemExit(0 if all_passed else 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kdlab", description="Distilling the Knowledge in a Neural Network: the lab")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +166,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["teacher", "ensemble"])
     p.add_argument("rest", nargs=argparse.REMAINDER, help="options of `python -m kdlab.dist_train` (see --help there)")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("exercises", help="write the student versions of the exercise notebooks (exercises/)")
+    p.add_argument("dir", nargs="?", default="my-exercises", help="working folder (default: my-exercises)")
+    p.add_argument("--force", action="store_true", help="overwrite notebooks you have changed")
+    p.set_defaults(func=_exercises)
+
+    p = sub.add_parser("check", help="execute an exercise notebook and report each exercise passed or failed")
+    p.add_argument("notebook", nargs="+", help="e.g. my-exercises/01_softmax_temperature.ipynb (or several)")
+    p.add_argument("--hidden", action="store_true", help="also run the hidden tests (from exercises/)")
+    p.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    p.set_defaults(func=_check)
     return parser
 
 
