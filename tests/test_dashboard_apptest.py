@@ -27,17 +27,13 @@ from fixtures_runs import (  # noqa: E402
     write_run,
 )
 
+from dashboard.data import NOTEBOOKS  # noqa: E402
+from dashboard.lesson import PAGE  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "dashboard" / "app.py")
 CLAIMS_PAGE, RUNS = "views/claims.py", "views/runs.py"
-LESSONS = {  # notebook -> its page
-    "01": "views/soft_targets.py",
-    "02": "views/logit_matching.py",
-    "03": "views/distillation.py",
-    "04": "views/missing_classes.py",
-    "05": "views/speech.py",
-    "06": "views/specialists.py",
-}
+LESSONS = PAGE  # notebook -> its page (dashboard/lesson.py)
 PAGES = [CLAIMS_PAGE, RUNS, *LESSONS.values()]
 
 
@@ -461,14 +457,7 @@ def test_specialists_page_counts_classes_once_and_shows_percent(monkeypatch, sto
 @pytest.mark.parametrize("nb,page", list(LESSONS.items()))
 def test_empty_store_says_which_notebook_to_run(monkeypatch, tmp_path, nb, page):
     at = open_app(monkeypatch, tmp_path / "nothing-here", page)
-    notebook = {
-        "01": "01_softmax_temperature",
-        "02": "02_logit_matching_limit",
-        "03": "03_mnist_distillation",
-        "04": "04_missing_class_bias",
-        "05": "05_speech_frames",
-        "06": "06_specialists",
-    }[nb]
+    notebook = NOTEBOOKS[nb]
     assert f"kdlab run notebooks/{notebook}.ipynb --profile quick" in texts(at.info)
     assert not at.warning and not at.error
 
