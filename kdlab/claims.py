@@ -19,7 +19,6 @@ exact inequality). Readers (the dashboard) use ``read_claims``, which never rais
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import asdict, dataclass
@@ -136,15 +135,14 @@ class Claims:
 
 def read_claims(run_dir: str | Path) -> tuple[list[Claim] | None, str]:
     """(claims, "") from a run folder's ``claims.json``, or (None, a one-line problem); never raises."""
+    from kdlab.runs import read_json_object
+
     path = Path(run_dir) / FILE
     if not path.exists():
         return None, f"{FILE} is missing (the run predates claims, or its notebook did not reach its last cell)"
-    try:
-        obj = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        return None, f"{FILE} is not valid JSON ({type(e).__name__}: {str(e)[:80]})"
-    if not isinstance(obj, dict):
-        return None, f"{FILE} does not hold a JSON object"
+    obj, problem = read_json_object(path)
+    if obj is None:
+        return None, problem
     if obj.get("schema") != SCHEMA:
         return None, f"{FILE} has unknown schema {obj.get('schema')!r} (this kdlab reads {SCHEMA}); upgrade kdlab"
     items = obj.get("claims")

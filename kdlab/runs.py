@@ -413,7 +413,8 @@ class RunInfo:
         return found
 
 
-def _read_json(path: Path) -> tuple[dict[str, Any] | None, str]:
+def read_json_object(path: Path) -> tuple[dict[str, Any] | None, str]:
+    """(object, "") from a JSON file holding an object, or (None, a one-line problem); never raises."""
     if not path.exists():
         return None, f"{path.name} is missing"
     try:
@@ -441,7 +442,7 @@ def read_run(path: str | Path) -> RunInfo:
         info.problem = "empty run folder"
         return info
     problems = []
-    params, err = _read_json(path / "params.json")
+    params, err = read_json_object(path / "params.json")
     if params is None:
         problems.append(err)
     else:
@@ -453,13 +454,13 @@ def read_run(path: str | Path) -> RunInfo:
                 "upgrade kdlab to read it"
             )
             return info
-    metrics, err = _read_json(path / "metrics.json")
+    metrics, err = read_json_object(path / "metrics.json")
     if metrics is None:
         if COMPLETE in names:
             problems.append(err)
     else:
         info.metrics = metrics.get("metrics", {}) if isinstance(metrics.get("metrics", {}), dict) else {}
-    env, err = _read_json(path / "env.json")
+    env, err = read_json_object(path / "env.json")
     if env is None:
         if COMPLETE in names:
             problems.append(err)
