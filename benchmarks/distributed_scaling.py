@@ -51,9 +51,29 @@ def device_name(device: str) -> str:
 def run_job(procs: int, threads: int, batch: int, args: argparse.Namespace) -> dict:
     """One ``kdlab train teacher`` job; its steady-state cases/s and wall time."""
     with tempfile.TemporaryDirectory(prefix="kdlab-bench-") as runs:
-        cmd = [sys.executable, "-m", "kdlab.dist_train", "teacher", "--profile", "quick", "--nproc", str(procs),
-               "--epochs", str(args.epochs), "--train-size", str(args.train_size), "--batch-size", str(batch),
-               "--device", args.device, "--runs", runs, "--no-progress", "--seed", "0"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "kdlab.dist_train",
+            "teacher",
+            "--profile",
+            "quick",
+            "--nproc",
+            str(procs),
+            "--epochs",
+            str(args.epochs),
+            "--train-size",
+            str(args.train_size),
+            "--batch-size",
+            str(batch),
+            "--device",
+            args.device,
+            "--runs",
+            runs,
+            "--no-progress",
+            "--seed",
+            "0",
+        ]
         env = dict(os.environ, OMP_NUM_THREADS=str(threads), KDLAB_RUNS=runs)
         began = time.perf_counter()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -66,11 +86,16 @@ def run_job(procs: int, threads: int, batch: int, args: argparse.Namespace) -> d
         m = json.loads(metrics.read_text())["metrics"]
     seconds = [float(r["seconds"]) for r in rows]
     epoch_times = [b - a for a, b in zip(seconds, seconds[1:])] or seconds  # epochs 2.. (epoch 1 warms up)
-    return {"procs": procs, "threads_per_proc": threads, "batch_size": batch,
-            "cases_per_s": args.train_size / statistics.median(epoch_times), "wall_s": wall,
-            # CPU cost, load-independent: rank 0's CPU seconds × ranks (ranks are symmetric) per 1,000 cases
-            "cpu_s_per_1k": m["train_cpu_seconds_rank0"] * procs / (args.epochs * args.train_size) * 1000,
-            "test_errors": m["test_errors"]}
+    return {
+        "procs": procs,
+        "threads_per_proc": threads,
+        "batch_size": batch,
+        "cases_per_s": args.train_size / statistics.median(epoch_times),
+        "wall_s": wall,
+        # CPU cost, load-independent: rank 0's CPU seconds × ranks (ranks are symmetric) per 1,000 cases
+        "cpu_s_per_1k": m["train_cpu_seconds_rank0"] * procs / (args.epochs * args.train_size) * 1000,
+        "test_errors": m["test_errors"],
+    }
 
 
 def main() -> None:
@@ -94,16 +119,24 @@ def main() -> None:
         for c in configs:
             r = run_job(*c, args)
             results[c].append(r)
-            print(f"  rep {rep + 1}: {c[0]} proc × {c[1]} threads, batch {c[2]}: {r['cases_per_s']:.0f} cases/s, "
-                  f"{r['cpu_s_per_1k']:.2f} CPU s/1k cases, job {r['wall_s']:.1f} s", file=sys.stderr, flush=True)
+            print(
+                f"  rep {rep + 1}: {c[0]} proc × {c[1]} threads, batch {c[2]}: {r['cases_per_s']:.0f} cases/s, "
+                f"{r['cpu_s_per_1k']:.2f} CPU s/1k cases, job {r['wall_s']:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     load_after = os.getloadavg()
 
     dev = device_name(args.device)
-    print(f"\nTeacher 784-1200-1200-10 (dropout, max-norm, ±2 px jitter), {args.train_size} MNIST cases, "
-          f"{args.epochs} epochs; device: {dev}; torch {torch.__version__}; load average "
-          f"{load_before[0]:.1f} before, {load_after[0]:.1f} after\n")
-    print("| processes × threads | global batch | cases/s (median of reps, epochs ≥ 2) | range | speed-up vs 1 process "
-          "| CPU s per 1k cases (all ranks) | job wall s (start-up included) |")
+    print(
+        f"\nTeacher 784-1200-1200-10 (dropout, max-norm, ±2 px jitter), {args.train_size} MNIST cases, "
+        f"{args.epochs} epochs; device: {dev}; torch {torch.__version__}; load average "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after\n"
+    )
+    print(
+        "| processes × threads | global batch | cases/s (median of reps, epochs ≥ 2) | range | speed-up vs 1 process "
+        "| CPU s per 1k cases (all ranks) | job wall s (start-up included) |"
+    )
     print("|---|---|---|---|---|---|---|")
     table = []
     for B in args.batch_sizes:
@@ -115,15 +148,37 @@ def main() -> None:
             base = base or med
             walls = statistics.median(r["wall_s"] for r in results[c])
             cpu = statistics.median(r["cpu_s_per_1k"] for r in results[c])
-            print(f"| {P} × {c[1]} | {B} | {med:.0f} | {min(rates):.0f}–{max(rates):.0f} | {med / base:.2f}× "
-                  f"| {cpu:.2f} | {walls:.1f} |")
-            table.append({"procs": P, "threads_per_proc": c[1], "batch_size": B, "cases_per_s_median": med,
-                          "cases_per_s": rates, "speedup": med / base, "cpu_s_per_1k_cases": cpu,
-                          "wall_s_median": walls})
+            print(
+                f"| {P} × {c[1]} | {B} | {med:.0f} | {min(rates):.0f}–{max(rates):.0f} | {med / base:.2f}× "
+                f"| {cpu:.2f} | {walls:.1f} |"
+            )
+            table.append(
+                {
+                    "procs": P,
+                    "threads_per_proc": c[1],
+                    "batch_size": B,
+                    "cases_per_s_median": med,
+                    "cases_per_s": rates,
+                    "speedup": med / base,
+                    "cpu_s_per_1k_cases": cpu,
+                    "wall_s_median": walls,
+                }
+            )
     if args.json:
-        Path(args.json).write_text(json.dumps({"device": dev, "torch": torch.__version__, "load_before": load_before,
-                                               "load_after": load_after, "train_size": args.train_size,
-                                               "epochs": args.epochs, "rows": table}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "device": dev,
+                    "torch": torch.__version__,
+                    "load_before": load_before,
+                    "load_after": load_after,
+                    "train_size": args.train_size,
+                    "epochs": args.epochs,
+                    "rows": table,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,15 @@ def main() -> None:
         began = time.perf_counter()
         model, _ = train_distilled(profile, x[tr], y[tr], logits, config=config, device=args.device, progress=False)
         errors = int((model.cpu()(x[va]).argmax(-1) != y[va]).sum())
-        row = [args.profile, name, config.epochs, config.lr, config.grad_clip, errors,
-               round(time.perf_counter() - began, 1)]
+        row = [
+            args.profile,
+            name,
+            config.epochs,
+            config.lr,
+            config.grad_clip,
+            errors,
+            round(time.perf_counter() - began, 1),
+        ]
         new = not out.exists()
         with open(out, "a", newline="") as f:
             w = csv.writer(f)

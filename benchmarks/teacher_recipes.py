@@ -55,9 +55,16 @@ def run_variant(name: str, epochs: int, out: Path, report_every: int, device: st
     tr, va = validation_split(len(x))
     seed_everything(seed)
     model = MLP(784, (1200, 1200), 10, recipe["dropout_input"], recipe["dropout_hidden"], recipe["max_norm"])
-    config = TrainConfig(epochs=epochs, lr=recipe["lr"], momentum=recipe["momentum"],
-                         batch_size=recipe["batch_size"], jitter=recipe["jitter"], seed=seed, progress=False,
-                         desc=name)
+    config = TrainConfig(
+        epochs=epochs,
+        lr=recipe["lr"],
+        momentum=recipe["momentum"],
+        batch_size=recipe["batch_size"],
+        jitter=recipe["jitter"],
+        seed=seed,
+        progress=False,
+        desc=name,
+    )
     x_val, y_val = x[va].to(dev), y[va].to(dev)
     began = time.perf_counter()
     last = {"errors": -1}
@@ -68,10 +75,11 @@ def run_variant(name: str, epochs: int, out: Path, report_every: int, device: st
         errors = int(evaluate(net, x_val, y_val).errors)
         last["errors"] = errors
         with open(out, "a", newline="") as f:
-            csv.writer(f).writerow([name, epochs, epoch + 1, errors, round(time.perf_counter() - began, 1),
-                                    str(dev)])
-        print(f"{name}: epoch {epoch + 1}/{epochs} validation errors {errors} ({time.perf_counter() - began:.0f} s)",
-              flush=True)
+            csv.writer(f).writerow([name, epochs, epoch + 1, errors, round(time.perf_counter() - began, 1), str(dev)])
+        print(
+            f"{name}: epoch {epoch + 1}/{epochs} validation errors {errors} ({time.perf_counter() - began:.0f} s)",
+            flush=True,
+        )
         return {"val_errors": errors}
 
     fit(model, x[tr], y[tr], config=replace(config), device=dev, on_epoch_end=report)

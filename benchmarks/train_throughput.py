@@ -108,8 +108,14 @@ class JitterDataset(torch.utils.data.Dataset):
 
 
 def bench_dataloader(images, labels, dev, steps, batch_size, workers) -> float:
-    loader = torch.utils.data.DataLoader(JitterDataset(images, labels), batch_size=batch_size, shuffle=True,
-                                         num_workers=workers, drop_last=True, pin_memory=dev.type == "cuda")
+    loader = torch.utils.data.DataLoader(
+        JitterDataset(images, labels),
+        batch_size=batch_size,
+        shuffle=True,
+        num_workers=workers,
+        drop_last=True,
+        pin_memory=dev.type == "cuda",
+    )
     torch.manual_seed(0)
     model = MLP(*TEACHER, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
@@ -153,12 +159,17 @@ def main(argv: list[str] | None = None) -> dict:
     peak = sgemm_rate(dev)
     flops = train_flops_per_sample((784, 1200, 1200, 10))
     step = bench_fit(x, y, dev, args.steps, args.batch_size)
-    loader_step = bench_dataloader(mnist.train_images, mnist.train_labels, dev, min(args.steps, 100), args.batch_size, workers)
+    loader_step = bench_dataloader(
+        mnist.train_images, mnist.train_labels, dev, min(args.steps, 100), args.batch_size, workers
+    )
     ens_step = bench_fit(x, y, dev, args.ensemble_steps, args.batch_size, members=args.members)
     single_step = bench_fit(x, y, dev, args.ensemble_steps, args.batch_size)
 
     r = {
-        "device": name, "device_type": dev.type, "torch": torch.__version__, "batch_size": args.batch_size,
+        "device": name,
+        "device_type": dev.type,
+        "torch": torch.__version__,
+        "batch_size": args.batch_size,
         "sgemm_gflops": peak / 1e9,
         "kdlab_samples_per_s": args.batch_size / step,
         "kdlab_gflops": flops * args.batch_size / step / 1e9,
@@ -172,12 +183,18 @@ def main(argv: list[str] | None = None) -> dict:
         "batched_vs_sequential": args.members * single_step / ens_step,
     }
     print(f"\n| figure | value |\n|---|---|\n| device | {name} |\n| SGEMM rate | {r['sgemm_gflops']:.1f} GFLOP/s |")
-    print(f"| kdlab teacher (batch {args.batch_size}, jitter, dropout, max-norm) | {r['kdlab_samples_per_s']:,.0f} samples/s,"
-          f" {r['kdlab_gflops']:.1f} GFLOP/s = {100 * r['fraction_of_sgemm']:.0f} % of SGEMM |")
-    print(f"| Dataset+DataLoader ({workers} workers) | {r['dataloader_samples_per_s']:,.0f} samples/s → kdlab is "
-          f"{r['speedup_vs_dataloader']:.2f}× faster |")
-    print(f"| ensemble of {args.members} teachers | batched {ens_step * 1e3:.0f} ms/step vs sequential "
-          f"{args.members * single_step * 1e3:.0f} ms/step → {r['batched_vs_sequential']:.2f}× |")
+    print(
+        f"| kdlab teacher (batch {args.batch_size}, jitter, dropout, max-norm) | {r['kdlab_samples_per_s']:,.0f} samples/s,"
+        f" {r['kdlab_gflops']:.1f} GFLOP/s = {100 * r['fraction_of_sgemm']:.0f} % of SGEMM |"
+    )
+    print(
+        f"| Dataset+DataLoader ({workers} workers) | {r['dataloader_samples_per_s']:,.0f} samples/s → kdlab is "
+        f"{r['speedup_vs_dataloader']:.2f}× faster |"
+    )
+    print(
+        f"| ensemble of {args.members} teachers | batched {ens_step * 1e3:.0f} ms/step vs sequential "
+        f"{args.members * single_step * 1e3:.0f} ms/step → {r['batched_vs_sequential']:.2f}× |"
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(r, f, indent=2)

@@ -59,8 +59,9 @@ def shift_output_bias(model: torch.nn.Module, classes: Sequence[int], shift: flo
     model.output_bias[list(classes)] += shift
 
 
-def shift_scan(logits: torch.Tensor, labels: torch.Tensor, classes: Sequence[int],
-               shifts: Sequence[float] | np.ndarray) -> pd.DataFrame:
+def shift_scan(
+    logits: torch.Tensor, labels: torch.Tensor, classes: Sequence[int], shifts: Sequence[float] | np.ndarray
+) -> pd.DataFrame:
     """Errors for every bias shift of ``classes``: columns ``shift, total_errors, error_rate, errors_on_classes``.
 
     ``errors_on_classes`` counts errors on cases whose true label is one of ``classes`` (the 3s, or the 7s and 8s);
@@ -79,9 +80,14 @@ def shift_scan(logits: torch.Tensor, labels: torch.Tensor, classes: Sequence[int
         total.append(wrong.sum(1))
         on_classes.append((wrong & in_classes).sum(1))
     total_t = torch.cat(total)
-    return pd.DataFrame({"shift": np.round(shifts_t.numpy().astype(float), 6), "total_errors": total_t.numpy(),
-                         "error_rate": total_t.numpy() / labels.shape[0] * 100.0,
-                         "errors_on_classes": torch.cat(on_classes).numpy()})
+    return pd.DataFrame(
+        {
+            "shift": np.round(shifts_t.numpy().astype(float), 6),
+            "total_errors": total_t.numpy(),
+            "error_rate": total_t.numpy() / labels.shape[0] * 100.0,
+            "errors_on_classes": torch.cat(on_classes).numpy(),
+        }
+    )
 
 
 def choose_shift(scan: pd.DataFrame, column: str = "total_errors") -> float:
@@ -94,8 +100,12 @@ def choose_shift(scan: pd.DataFrame, column: str = "total_errors") -> float:
 def errors_at(logits: torch.Tensor, labels: torch.Tensor, classes: Sequence[int], shift: float) -> dict[str, float]:
     """Total errors, error rate (%) and errors on ``classes`` at one shift."""
     row = shift_scan(logits, labels, classes, [shift]).iloc[0]
-    return {"shift": float(shift), "total_errors": int(row["total_errors"]), "error_rate": float(row["error_rate"]),
-            "errors_on_classes": int(row["errors_on_classes"])}
+    return {
+        "shift": float(shift),
+        "total_errors": int(row["total_errors"]),
+        "error_rate": float(row["error_rate"]),
+        "errors_on_classes": int(row["errors_on_classes"]),
+    }
 
 
 def confusion_matrix(logits: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> np.ndarray:

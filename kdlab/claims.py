@@ -79,8 +79,9 @@ class Claim:
         """A Markdown sentence stating the result from the numbers, saying so when it does not hold here."""
         if self.holds:
             return f"- **Holds here.** {self.statement} Paper: {self.paper}; this run: {self.ours}."
-        return (f"- **Does not hold here.** The paper: {self.statement} ({self.paper}). This run: {self.ours}"
-                + (f" — {self.judged_by}." if self.judged_by else "."))
+        return f"- **Does not hold here.** The paper: {self.statement} ({self.paper}). This run: {self.ours}" + (
+            f" — {self.judged_by}." if self.judged_by else "."
+        )
 
 
 class Claims:
@@ -120,8 +121,13 @@ class Claims:
         return "\n".join(c.line() for c in self)
 
     def to_json(self, profile: str, seed: int) -> dict[str, Any]:
-        return {"schema": SCHEMA, "notebook": self.notebook, "profile": profile, "seed": int(seed),
-                "claims": [asdict(c) for c in self]}
+        return {
+            "schema": SCHEMA,
+            "notebook": self.notebook,
+            "profile": profile,
+            "seed": int(seed),
+            "claims": [asdict(c) for c in self],
+        }
 
     def save(self, run: Any) -> Path:
         """Write ``claims.json`` into the run's folder (beside ``metrics.json``), atomically, strict JSON."""

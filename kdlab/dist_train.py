@@ -45,7 +45,9 @@ class Terminated(RuntimeError):
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kdlab train", description=__doc__.split("\n\n")[0])
-    p.add_argument("what", choices=sorted(RUN_NAMES), help="teacher: one net, data-parallel; ensemble: nets split over ranks")
+    p.add_argument(
+        "what", choices=sorted(RUN_NAMES), help="teacher: one net, data-parallel; ensemble: nets split over ranks"
+    )
     p.add_argument("--profile", default="quick", choices=["quick", "full", "paper"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=None, help="override the profile's teacher epochs")
@@ -89,8 +91,14 @@ def _worker_argv(argv: list[str]) -> list[str]:
 
 def torchrun_command(args: argparse.Namespace, worker_argv: list[str]) -> list[str]:
     """The ``python -m torch.distributed.run`` command line for ``args`` (single node: 127.0.0.1, a free port)."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={args.nproc}", f"--nnodes={args.nnodes}",
-           "--max-restarts=0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        f"--nproc-per-node={args.nproc}",
+        f"--nnodes={args.nnodes}",
+        "--max-restarts=0",
+    ]
     if args.rdzv_endpoint:
         cmd += ["--rdzv-backend=c10d", f"--rdzv-endpoint={args.rdzv_endpoint}", f"--rdzv-id={args.rdzv_id}"]
     elif str(args.nnodes) != "1":
@@ -100,8 +108,14 @@ def torchrun_command(args: argparse.Namespace, worker_argv: list[str]) -> list[s
     return [*cmd, "-m", "kdlab.dist_train", *worker_argv]
 
 
-PEER_LOST = ("Connection closed by peer", "Connection reset by peer", "remote worker", "Broken pipe",
-             "NCCL communicator was aborted", "remote process exited")  # a rank that saw *another* rank die
+PEER_LOST = (
+    "Connection closed by peer",
+    "Connection reset by peer",
+    "remote worker",
+    "Broken pipe",
+    "NCCL communicator was aborted",
+    "remote process exited",
+)  # a rank that saw *another* rank die
 
 
 def _root_cause(errors: Path, local_world: int | None = None) -> str | None:
@@ -125,8 +139,10 @@ def _root_cause(errors: Path, local_world: int | None = None) -> str | None:
         return f"rank {first['rank']} of {world}: {first['error']}"
     silent = sorted(set(range(world)) - {e["rank"] for e in found}) if local_world == world else []
     if silent:
-        return (f"rank {silent[0]} of {world} died without an error report (killed by a signal? out of memory?); "
-                f"the other ranks saw its connection drop")
+        return (
+            f"rank {silent[0]} of {world} died without an error report (killed by a signal? out of memory?); "
+            f"the other ranks saw its connection drop"
+        )
     first = min(found, key=lambda e: (e.get("terminated", False), e.get("time", 0)))
     return f"rank {first['rank']} of {world}: {first['error']}"
 
@@ -158,8 +174,10 @@ def launch(args: argparse.Namespace, argv: list[str]) -> int:
         if code == 0:
             return 0
         local_world = args.nproc if str(args.nnodes) == "1" else None
-        cause = (_root_cause(Path(tmp), local_world)
-                 or f"torchrun exited with code {code} and no rank recorded an error (killed?)")
+        cause = (
+            _root_cause(Path(tmp), local_world)
+            or f"torchrun exited with code {code} and no rank recorded an error (killed?)"
+        )
         run = _fail_leftover_run(Path(tmp), cause)
         where = f"run marked FAILED: {run}" if run else "no run was written"
         print(f"kdlab train: error: {cause} ({where})", file=sys.stderr, flush=True)
@@ -182,9 +200,15 @@ def _profile(args: argparse.Namespace):
     from kdlab.mnist_experiments import get_profile
 
     profile = get_profile(args.profile)
-    teacher = replace(profile.teacher, progress=not args.no_progress,
-                      **{k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr))
-                         if v is not None})
+    teacher = replace(
+        profile.teacher,
+        progress=not args.no_progress,
+        **{
+            k: v
+            for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr))
+            if v is not None
+        },
+    )
     changes: dict[str, Any] = {"teacher": teacher}
     if args.train_size is not None:
         changes["train_size"] = args.train_size or None
@@ -197,8 +221,13 @@ def _record_error(env: DistEnv, exc: BaseException) -> str:
     line = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1][:300]
     folder = os.environ.get(ERRORS_ENV)
     if folder:
-        record = {"rank": env.rank, "world": env.world_size, "error": line, "time": time.time(),
-                  "terminated": isinstance(exc, Terminated)}
+        record = {
+            "rank": env.rank,
+            "world": env.world_size,
+            "error": line,
+            "time": time.time(),
+            "terminated": isinstance(exc, Terminated),
+        }
         try:
             Path(folder, f"rank{env.rank}.json").write_text(json.dumps(record))
         except OSError:
@@ -234,8 +263,13 @@ def _train_teacher(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[st
     cpu = time.process_time() - cpu  # this rank's CPU seconds (all its threads): the cost, whatever the machine load
     barrier()
     seconds = time.perf_counter() - began
-    out = {"model": model, "history": history, "seconds": seconds, "samples": config.epochs * x.shape[0],
-           "cpu_seconds": cpu}
+    out = {
+        "model": model,
+        "history": history,
+        "seconds": seconds,
+        "samples": config.epochs * x.shape[0],
+        "cpu_seconds": cpu,
+    }
     if env.is_main:
         out["test_errors"] = evaluate(model, x_test.to(env.device), y_test.to(env.device)).errors
     return out
@@ -253,15 +287,25 @@ def _train_ensemble(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[s
         history = fit(model, x, y, config=config, device=env.device)
         _fault(args, env, f"after member {i}")
         errors = evaluate(model, x_test.to(env.device), y_test.to(env.device)).errors
-        return {"index": i, "rank": env.rank, "state": model.state_dict(), "test_errors": errors,
-                "seconds": round(time.perf_counter() - began, 2), "train_loss": history.train_loss}
+        return {
+            "index": i,
+            "rank": env.rank,
+            "state": model.state_dict(),
+            "test_errors": errors,
+            "seconds": round(time.perf_counter() - began, 2),
+            "train_loss": history.train_loss,
+        }
 
     barrier()
     began, cpu = time.perf_counter(), time.process_time()
     results = map_jobs(member, list(range(args.members)), env)
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
-    return {"members": results, "seconds": seconds, "samples": args.members * profile.teacher.epochs * x.shape[0],
-            "cpu_seconds": cpu}
+    return {
+        "members": results,
+        "seconds": seconds,
+        "samples": args.members * profile.teacher.epochs * x.shape[0],
+        "cpu_seconds": cpu,
+    }
 
 
 def _write_run(run, args, env: DistEnv, profile, result: dict[str, Any], x_test, y_test) -> None:
@@ -271,9 +315,14 @@ def _write_run(run, args, env: DistEnv, profile, result: dict[str, Any], x_test,
     from kdlab.models import BatchedMLP
     from kdlab.train import errors_from_logits, predict_logits
 
-    common = {"world_size": env.world_size, "backend": env.backend or "none", "device": str(env.device),
-              "train_seconds": round(result["seconds"], 2), "train_cpu_seconds_rank0": round(result["cpu_seconds"], 2),
-              "samples_per_s": round(result["samples"] / max(result["seconds"], 1e-9), 1)}
+    common = {
+        "world_size": env.world_size,
+        "backend": env.backend or "none",
+        "device": str(env.device),
+        "train_seconds": round(result["seconds"], 2),
+        "train_cpu_seconds_rank0": round(result["cpu_seconds"], 2),
+        "samples_per_s": round(result["samples"] / max(result["seconds"], 1e-9), 1),
+    }
     if args.what == "teacher":
         run.save_model("teacher", result["model"])
         run.save_json("teacher_spec", profile.teacher_spec())  # what load_or_train_teacher compares
@@ -291,10 +340,15 @@ def _write_run(run, args, env: DistEnv, profile, result: dict[str, Any], x_test,
     mean_probs = torch.softmax(logits, -1).mean(0)  # arithmetic mean of the members' distributions
     run.save_model("ensemble", ensemble)
     run.save_json("teacher_spec", profile.teacher_spec())
-    run.save_table("members", pd.DataFrame([{k: m[k] for k in ("index", "rank", "test_errors", "seconds")}
-                                            for m in members]))
-    run.log_metrics(ensemble_test_errors=errors_from_logits(mean_probs, y_test).errors,
-                    member_test_errors=[m["test_errors"] for m in members], members=len(members), **common)
+    run.save_table(
+        "members", pd.DataFrame([{k: m[k] for k in ("index", "rank", "test_errors", "seconds")} for m in members])
+    )
+    run.log_metrics(
+        ensemble_test_errors=errors_from_logits(mean_probs, y_test).errors,
+        member_test_errors=[m["test_errors"] for m in members],
+        members=len(members),
+        **common,
+    )
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -309,9 +363,15 @@ def worker(args: argparse.Namespace) -> int:
 
         profile = _profile(args)
         if env.is_main:
-            params = {"PROFILE": args.profile, "SEED": args.seed, "WHAT": args.what, "WORLD_SIZE": env.world_size,
-                      "BACKEND": env.backend or "none", "MEMBERS": args.members if args.what == "ensemble" else None,
-                      "profile": profile.as_dict()}
+            params = {
+                "PROFILE": args.profile,
+                "SEED": args.seed,
+                "WHAT": args.what,
+                "WORLD_SIZE": env.world_size,
+                "BACKEND": env.backend or "none",
+                "MEMBERS": args.members if args.what == "ensemble" else None,
+                "profile": profile.as_dict(),
+            }
             run = start_run(args.run_name or RUN_NAMES[args.what], params, args.runs)
             run.device = str(env.device)
             if os.environ.get(ERRORS_ENV):

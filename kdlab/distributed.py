@@ -159,7 +159,7 @@ def split_jobs(jobs: Sequence[T], env: DistEnv | None = None) -> list[T]:
     Round robin balances ranks when jobs are listed by size (e.g. specialists sorted by class count).
     """
     env = env or current_env()
-    return list(jobs[env.rank::env.world_size])
+    return list(jobs[env.rank :: env.world_size])
 
 
 def to_cpu(obj: Any) -> Any:
@@ -230,8 +230,13 @@ def batch_piece(global_size: int, world: int, rank: int) -> tuple[int, int]:
     return start, start + q + (rank < r)
 
 
-def _rows(t: torch.Tensor | None, idx: torch.Tensor, dev: torch.device, member_axis: bool = False,
-          dtype: torch.dtype | None = None) -> torch.Tensor | None:
+def _rows(
+    t: torch.Tensor | None,
+    idx: torch.Tensor,
+    dev: torch.device,
+    member_axis: bool = False,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor | None:
     """Rows ``idx`` of ``t`` (along dim 1 for (M, N, C) teacher logits) gathered where ``t`` lives, then moved to ``dev``."""
     if t is None:
         return None
@@ -265,9 +270,19 @@ def fit_ddp(
     """
     env = env or current_env()
     if not env.distributed:
-        return fit(model, x, y, config=config, teacher_logits=teacher_logits, x_val=x_val, y_val=y_val,
-                   device=device if str(device) != "auto" else env.device, loss_fn=loss_fn,
-                   sample_batch=sample_batch, on_epoch_end=on_epoch_end)
+        return fit(
+            model,
+            x,
+            y,
+            config=config,
+            teacher_logits=teacher_logits,
+            x_val=x_val,
+            y_val=y_val,
+            device=device if str(device) != "auto" else env.device,
+            loss_fn=loss_fn,
+            sample_batch=sample_batch,
+            on_epoch_end=on_epoch_end,
+        )
     from torch.nn.parallel import DistributedDataParallel as DDP
     from tqdm.auto import tqdm
 
@@ -283,7 +298,9 @@ def fit_ddp(
     steps_per_epoch = max(1, math.ceil(n / B))
     total_steps = config.epochs * steps_per_epoch
     optimizer = make_sgd(model, config)  # the very optimizer fit builds
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config.schedule, config.warmup_frac, total_steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, _lr_factor(config.schedule, config.warmup_frac, total_steps)
+    )
     gen = torch.Generator(device=dev)  # identical on every rank: the global permutation and jitter draws
     gen.manual_seed(config.seed)
     torch.manual_seed(config.seed * 1_000_003 + rank)  # dropout masks: independent per rank
@@ -304,8 +321,9 @@ def fit_ddp(
     ddp = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)  # broadcasts rank 0's parameters
     max_norm = getattr(model, "apply_max_norm", None)
 
-    bar = tqdm(range(start_epoch, config.epochs), desc=config.desc, leave=False,
-               disable=not (config.progress and env.is_main))
+    bar = tqdm(
+        range(start_epoch, config.epochs), desc=config.desc, leave=False, disable=not (config.progress and env.is_main)
+    )
     began = time.perf_counter()
     for epoch in bar:
         ddp.train()
@@ -313,7 +331,7 @@ def fit_ddp(
             perm = torch.randperm(n, device=dev, generator=gen)
             pieces = []
             for step in range(steps_per_epoch):
-                glob = perm[step * B:(step + 1) * B]
+                glob = perm[step * B : (step + 1) * B]
                 lo, hi = batch_piece(glob.shape[0], world, rank)
                 pieces.append(glob[lo:hi])
             shard = torch.cat(pieces)
@@ -337,7 +355,7 @@ def fit_ddp(
                 tb = _rows(teacher_logits, idx, dev, member_axis, torch.float32)
             if config.jitter:  # draw the whole batch's offsets (as fit does), apply this rank's columns
                 offsets = torch.randint(0, 2 * config.jitter + 1, (2, global_size), device=dev, generator=gen)
-                xb = shift_images(xb, offsets[:, lo:lo + xb.shape[0]], config.jitter, config.image_shape)
+                xb = shift_images(xb, offsets[:, lo : lo + xb.shape[0]], config.jitter, config.image_shape)
             out = ddp(xb)
             if xb.shape[0] == 0:  # an empty piece (tiny last batch): zero gradient, but join the all-reduce
                 loss = out.sum() * 0.0
@@ -381,4 +399,3 @@ def fit_ddp(
     bar.close()
     model.eval()
     return history
-

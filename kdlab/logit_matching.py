@@ -101,8 +101,14 @@ def gradient_errors(z: Tensor, v: Tensor, temperatures: Sequence[float], zero_me
         exact = distillation_gradient(z, v, float(T))
         eq3 = relative_error(high_temperature_gradient(z, v, float(T)), exact)
         eq4 = relative_error(logit_matching_gradient(z, v, float(T)), exact)
-        rows.append({"temperature": float(T), "zero_mean": bool(zero_meaned),
-                     "rel_error_eq3": float(eq3.nanmedian()), "rel_error_logit_matching": float(eq4.nanmedian())})
+        rows.append(
+            {
+                "temperature": float(T),
+                "zero_mean": bool(zero_meaned),
+                "rel_error_eq3": float(eq3.nanmedian()),
+                "rel_error_logit_matching": float(eq4.nanmedian()),
+            }
+        )
     return rows
 
 
@@ -151,8 +157,9 @@ def depth_groups(v: Tensor, edges: Sequence[float] = (0.0, -5.0, -10.0)) -> tupl
     return group, names
 
 
-def logit_weight_by_depth(v: Tensor, temperatures: Sequence[float],
-                          edges: Sequence[float] = (0.0, -5.0, -10.0)) -> list[dict]:
+def logit_weight_by_depth(
+    v: Tensor, temperatures: Sequence[float], edges: Sequence[float] = (0.0, -5.0, -10.0)
+) -> list[dict]:
     """Mean ``logit_weight`` per depth group (``depth_groups``) and T: rows (temperature, group, mean_weight, n_logits)."""
     group, names = depth_groups(v, edges)
     rows = []
@@ -161,8 +168,14 @@ def logit_weight_by_depth(v: Tensor, temperatures: Sequence[float],
         for k, name in enumerate(names):
             sel = group == k
             if sel.any():
-                rows.append({"temperature": float(T), "group": name, "mean_weight": float(w[sel].mean()),
-                             "n_logits": int(sel.sum())})
+                rows.append(
+                    {
+                        "temperature": float(T),
+                        "group": name,
+                        "mean_weight": float(w[sel].mean()),
+                        "n_logits": int(sel.sum()),
+                    }
+                )
     return rows
 
 
@@ -209,10 +222,21 @@ class LimitResult:
     labels: list[str]
 
 
-def run_limit_experiment(x_transfer: Tensor, teacher_logits: Tensor, x_test: Tensor, y_test: Tensor,
-                         teacher_test_logits: Tensor, temperatures: Sequence[float], hidden: Sequence[int],
-                         epochs: int, lr: float, batch_size: int, seed: int, device: torch.device,
-                         progress: bool = True) -> LimitResult:
+def run_limit_experiment(
+    x_transfer: Tensor,
+    teacher_logits: Tensor,
+    x_test: Tensor,
+    y_test: Tensor,
+    teacher_test_logits: Tensor,
+    temperatures: Sequence[float],
+    hidden: Sequence[int],
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    device: torch.device,
+    progress: bool = True,
+) -> LimitResult:
     """Distil len(T) students at each T and one by logit matching, all from the *same* initial weights and batches.
 
     Same start and same data order means any difference between two students comes from their loss alone, so the
@@ -231,23 +255,41 @@ def run_limit_experiment(x_transfer: Tensor, teacher_logits: Tensor, x_test: Ten
     def track(epoch: int, model) -> dict[str, float]:
         logits = predict_logits(model, x_test)  # (M, N, C)
         for m, name in enumerate(labels):
-            by_epoch.append({"epoch": epoch + 1, "temperature": name,
-                             "agreement_with_logit_matching": agreement(logits[m], logits[-1]),
-                             "logit_corr": logit_correlation(logits[m], logits[-1])})
+            by_epoch.append(
+                {
+                    "epoch": epoch + 1,
+                    "temperature": name,
+                    "agreement_with_logit_matching": agreement(logits[m], logits[-1]),
+                    "logit_corr": logit_correlation(logits[m], logits[-1]),
+                }
+            )
         return {}
 
     cfg = TrainConfig(epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress, desc="students")
-    fit(students, x_transfer, None, config=cfg, teacher_logits=teacher_logits, device=device,
-        loss_fn=limit_loss(temps), on_epoch_end=track)
+    fit(
+        students,
+        x_transfer,
+        None,
+        config=cfg,
+        teacher_logits=teacher_logits,
+        device=device,
+        loss_fn=limit_loss(temps),
+        on_epoch_end=track,
+    )
     logits = predict_logits(students, x_test).cpu()
     errors = errors_from_logits(logits, y_test.cpu()).errors
     teacher_test = teacher_test_logits.cpu()
-    table = [{"temperature": name, "test_errors": int(errors[m]),
-              "agreement_with_logit_matching": agreement(logits[m], logits[-1]),
-              "logit_corr": logit_correlation(logits[m], logits[-1]),
-              "agreement_with_teacher": agreement(logits[m], teacher_test),
-              "logit_corr_with_teacher": logit_correlation(logits[m], teacher_test)}
-             for m, name in enumerate(labels)]
+    table = [
+        {
+            "temperature": name,
+            "test_errors": int(errors[m]),
+            "agreement_with_logit_matching": agreement(logits[m], logits[-1]),
+            "logit_corr": logit_correlation(logits[m], logits[-1]),
+            "agreement_with_teacher": agreement(logits[m], teacher_test),
+            "logit_corr_with_teacher": logit_correlation(logits[m], teacher_test),
+        }
+        for m, name in enumerate(labels)
+    ]
     return LimitResult(table, by_epoch, logits, labels)
 
 

@@ -31,7 +31,9 @@ def _check_logits(name: str, x: Tensor) -> None:
 
 def _check_same_shape(a_name: str, a: Tensor, b_name: str, b: Tensor) -> None:
     if a.shape != b.shape:
-        raise ValueError(f"{a_name} has shape {tuple(a.shape)} but {b_name} has shape {tuple(b.shape)}; they must match")
+        raise ValueError(
+            f"{a_name} has shape {tuple(a.shape)} but {b_name} has shape {tuple(b.shape)}; they must match"
+        )
 
 
 def _check_probs(name: str, p: Tensor, atol: float = 1e-4) -> None:

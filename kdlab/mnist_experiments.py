@@ -61,10 +61,17 @@ class MnistProfile:
 
     def teacher_spec(self) -> dict[str, Any]:
         """What makes two teachers interchangeable (notebook 04 reuses a teacher only if this matches)."""
-        return {"profile": self.name, "train_size": self.train_size, "hidden": list(self.teacher_hidden),
-                "dropout_input": self.teacher_dropout_input, "dropout_hidden": self.teacher_dropout_hidden,
-                "max_norm": self.teacher_max_norm, "epochs": self.teacher.epochs, "lr": self.teacher.lr,
-                "jitter": self.teacher.jitter}
+        return {
+            "profile": self.name,
+            "train_size": self.train_size,
+            "hidden": list(self.teacher_hidden),
+            "dropout_input": self.teacher_dropout_input,
+            "dropout_hidden": self.teacher_dropout_hidden,
+            "max_norm": self.teacher_max_norm,
+            "epochs": self.teacher.epochs,
+            "lr": self.teacher.lr,
+            "jitter": self.teacher.jitter,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,37 +100,46 @@ PROFILES: dict[str, MnistProfile] = {
     # recipe for 6 epochs on all 60k cases (≈ 130 errors), then students on a 5,000-case transfer set, where hard
     # labels alone overfit (≈ 600 errors) and the teacher's soft targets recover most of the gap (≈ 250).
     "quick": MnistProfile(
-        name="quick", train_size=None, transfer_size=5000,
+        name="quick",
+        train_size=None,
+        transfer_size=5000,
         teacher=_cfg(6, 0.1, jitter=2, desc="teacher"),
         baseline=_cfg(20, 0.05, desc="baseline"),
         distilled=_student(20, "distilled", temperature=20.0),
         sweep=_student(8, "sweep"),
         transfer=_student(20, "transfer", temperature=20.0),
-        teacher_dropout_input=0.0, teacher_dropout_hidden=0.3,
-        sweep_temperatures=(1.0, 2.5, 4.0, 8.0, 20.0), validation_size=5000,
+        teacher_dropout_input=0.0,
+        teacher_dropout_hidden=0.3,
+        sweep_temperatures=(1.0, 2.5, 4.0, 8.0, 20.0),
+        validation_size=5000,
     ),
     # 2-core CPU, < 1 h per notebook: all 60k cases, one-cycle SGD+Nesterov. The teacher's regularizers were
     # chosen on a validation split (benchmarks/teacher_recipes.py, 50k/10k of the training set, 200 epochs):
     # no input dropout and 30 % hidden dropout gave 64 validation errors, the [5]-style 20 %/50 % gave 82.
     "full": MnistProfile(
-        name="full", train_size=None,
+        name="full",
+        train_size=None,
         teacher=_cfg(200, 0.1, jitter=2, desc="teacher"),
         baseline=_cfg(30, 0.05, desc="baseline"),
         distilled=_student(60, "distilled", temperature=20.0),
         sweep=_student(10, "sweep"),
         transfer=_student(30, "transfer", temperature=20.0),
-        teacher_dropout_input=0.0, teacher_dropout_hidden=0.3, sweep_seeds=(0, 1),
+        teacher_dropout_input=0.0,
+        teacher_dropout_hidden=0.3,
+        sweep_seeds=(0, 1),
     ),
     # GPU: the paper's architectures with long schedules. The teacher drops no inputs (jitter already perturbs
     # them): chosen on the validation split (120 epochs: 74 validation errors against 96 with 20 % input dropout).
     "paper": MnistProfile(
-        name="paper", train_size=None,
+        name="paper",
+        train_size=None,
         teacher=_cfg(400, 0.1, jitter=2, desc="teacher"),
         baseline=_cfg(60, 0.05, desc="baseline"),
         distilled=_student(150, "distilled", temperature=20.0),
         sweep=_student(40, "sweep"),
         transfer=_student(100, "transfer", temperature=20.0),
-        teacher_dropout_input=0.0, sweep_seeds=(0, 1, 2),
+        teacher_dropout_input=0.0,
+        sweep_seeds=(0, 1, 2),
     ),
 }
 
@@ -150,8 +166,9 @@ def validation_split(n: int = 60_000, n_val: int = 10_000, seed: int = 1234) -> 
     return perm[n_val:], perm[:n_val]
 
 
-def transfer_and_validation(teacher_cases: torch.Tensor, profile: MnistProfile,
-                            seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def transfer_and_validation(
+    teacher_cases: torch.Tensor, profile: MnistProfile, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(transfer cases, validation cases), both indices into the training set and disjoint.
 
     The transfer set is notebook 03's (``transfer_size`` of the teacher's cases). The validation cases, which
@@ -172,8 +189,14 @@ def transfer_and_validation(teacher_cases: torch.Tensor, profile: MnistProfile,
 
 def make_teacher(profile: MnistProfile) -> MLP:
     """784-1200-1200-10 with dropout and max-norm (untrained)."""
-    return MLP(784, profile.teacher_hidden, 10, profile.teacher_dropout_input, profile.teacher_dropout_hidden,
-               profile.teacher_max_norm)
+    return MLP(
+        784,
+        profile.teacher_hidden,
+        10,
+        profile.teacher_dropout_input,
+        profile.teacher_dropout_hidden,
+        profile.teacher_max_norm,
+    )
 
 
 def make_student(hidden: tuple[int, ...] | int = (800, 800)) -> MLP:
@@ -186,8 +209,15 @@ def _seeded(config: TrainConfig, seed: int, progress: bool) -> TrainConfig:
     return replace(config, seed=seed, progress=progress)
 
 
-def train_teacher(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor, *, seed: int = 0,
-                  device: str | torch.device = "auto", progress: bool = True) -> tuple[MLP, float]:
+def train_teacher(
+    profile: MnistProfile,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> tuple[MLP, float]:
     """Train the jittered, dropout, max-norm teacher on (x, y); returns (model in eval mode, wall seconds)."""
     seed_everything(seed)
     model = make_teacher(profile)
@@ -196,8 +226,15 @@ def train_teacher(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor, *, se
     return model, time.perf_counter() - began
 
 
-def train_baseline(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor, *, seed: int = 0,
-                   device: str | torch.device = "auto", progress: bool = True) -> tuple[MLP, float]:
+def train_baseline(
+    profile: MnistProfile,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> tuple[MLP, float]:
     """Train the small net on hard labels only, no regularization; returns (model, wall seconds)."""
     seed_everything(seed)
     model = make_student(profile.student_hidden)
@@ -206,9 +243,18 @@ def train_baseline(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor, *, s
     return model, time.perf_counter() - began
 
 
-def train_distilled(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor | None, teacher_logits: torch.Tensor,
-                    *, config: TrainConfig | None = None, hidden: tuple[int, ...] | None = None, seed: int = 0,
-                    device: str | torch.device = "auto", progress: bool = True) -> tuple[MLP, float]:
+def train_distilled(
+    profile: MnistProfile,
+    x: torch.Tensor,
+    y: torch.Tensor | None,
+    teacher_logits: torch.Tensor,
+    *,
+    config: TrainConfig | None = None,
+    hidden: tuple[int, ...] | None = None,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> tuple[MLP, float]:
     """Train a small net on T²·soft + hard_weight·hard (``kdlab.losses.distillation_loss``) over the un-jittered
     transfer set x with the teacher's logits; ``config`` defaults to ``profile.distilled``."""
     config = config or profile.distilled
@@ -217,14 +263,29 @@ def train_distilled(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor | No
     seed_everything(seed)
     model = make_student(hidden or profile.student_hidden)
     began = time.perf_counter()
-    fit(model, x, y if config.hard_weight > 0 else None, config=_seeded(config, seed, progress),
-        teacher_logits=teacher_logits, device=device)
+    fit(
+        model,
+        x,
+        y if config.hard_weight > 0 else None,
+        config=_seeded(config, seed, progress),
+        teacher_logits=teacher_logits,
+        device=device,
+    )
     return model, time.perf_counter() - began
 
 
-def run_sweep(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor, teacher_logits: torch.Tensor,
-              x_test: torch.Tensor, y_test: torch.Tensor, *, seed: int = 0, device: str | torch.device = "auto",
-              progress: bool = True) -> pd.DataFrame:
+def run_sweep(
+    profile: MnistProfile,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    *,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> pd.DataFrame:
     """Test errors of distilled nets for every width × temperature × seed of the profile.
 
     Returns columns ``width, temperature, seed, test_errors, hard_weight, wall_time_s`` (the dashboard's sweep
@@ -241,20 +302,34 @@ def run_sweep(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor, teacher_l
             model = BatchedMLP(len(temps), 784, (width, width), 10)
             cfg = replace(profile.sweep, seed=seed, progress=progress, desc=f"sweep {width} units seed {seed}")
             began = time.perf_counter()
-            fit(model, x, y if hard_weight > 0 else None, config=cfg, teacher_logits=teacher_logits,
-                loss_fn=per_member_distillation_loss(temps, hard_weight), device=device)
+            fit(
+                model,
+                x,
+                y if hard_weight > 0 else None,
+                config=cfg,
+                teacher_logits=teacher_logits,
+                loss_fn=per_member_distillation_loss(temps, hard_weight),
+                device=device,
+            )
             seconds = time.perf_counter() - began
             errors = evaluate(model, x_test, y_test).errors
             for T, err in zip(temps, errors):
-                rows.append({"width": width, "temperature": T, "seed": seed, "test_errors": int(err),
-                             "hard_weight": hard_weight, "wall_time_s": round(seconds / len(temps), 2)})
+                rows.append(
+                    {
+                        "width": width,
+                        "temperature": T,
+                        "seed": seed,
+                        "test_errors": int(err),
+                        "hard_weight": hard_weight,
+                        "wall_time_s": round(seconds / len(temps), 2),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def summarize_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
     """Mean, min and max test errors over seeds for every (width, temperature)."""
-    return (sweep.groupby(["width", "temperature"])["test_errors"].agg(["mean", "min", "max", "count"])
-            .reset_index())
+    return sweep.groupby(["width", "temperature"])["test_errors"].agg(["mean", "min", "max", "count"]).reset_index()
 
 
 def sweep_claims(sweep: pd.DataFrame) -> dict[str, Any]:
@@ -279,7 +354,8 @@ def sweep_claims(sweep: pd.DataFrame) -> dict[str, Any]:
         inside = grp[(grp["temperature"] >= 2.5) & (grp["temperature"] <= 4)]
         outside = grp[(grp["temperature"] < 2.5) | (grp["temperature"] > 4)]
         out[int(width)] = {
-            "best_temperature": float(best["temperature"]), "best_mean_errors": float(best["mean"]),
+            "best_temperature": float(best["temperature"]),
+            "best_mean_errors": float(best["mean"]),
             "high_t_spread": float(high["mean"].max() - high["mean"].min()) if n_high >= 2 else None,
             "n_high_temperatures": n_high,
             "all_t_spread": float(grp["mean"].max() - grp["mean"].min()),
@@ -294,9 +370,16 @@ def teacher_logits_on(teacher: torch.nn.Module, x: torch.Tensor) -> torch.Tensor
     return predict_logits(teacher, x).float().cpu()
 
 
-def load_or_train_teacher(profile: MnistProfile, x: torch.Tensor, y: torch.Tensor, *, seed: int = 0,
-                          root: str | None = None, device: str | torch.device = "auto",
-                          progress: bool = True) -> tuple[MLP, dict[str, Any]]:
+def load_or_train_teacher(
+    profile: MnistProfile,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    seed: int = 0,
+    root: str | None = None,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> tuple[MLP, dict[str, Any]]:
     """The teacher of the newest complete notebook-03 run with this profile, seed and teacher spec, else train one.
 
     Returns (teacher in eval mode on ``device``, info) where info says where it came from (``source`` is

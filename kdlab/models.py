@@ -27,7 +27,9 @@ def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     if x.device.type != "cpu":
         return nn.functional.dropout(x, p, True)
     n = x.numel()
-    words = torch.empty((n + 3) // 4, dtype=torch.int64).random_()  # uniform over [0, 2**63): low 15 bits of each lane uniform
+    words = torch.empty(
+        (n + 3) // 4, dtype=torch.int64
+    ).random_()  # uniform over [0, 2**63): low 15 bits of each lane uniform
     lanes = words.view(torch.int16)[:n].view(x.shape) & 0x7FFF  # (…) uniform integers in [0, 32767]
     threshold = round(p * 32768)
     mask = (lanes >= threshold).to(x.dtype).mul_(32768 / (32768 - threshold))  # a multiply is 4× cheaper than where()
@@ -158,8 +160,15 @@ class BatchedMLP(nn.Module):
     def from_mlps(cls, mlps: Sequence[MLP]) -> BatchedMLP:
         """Stack trained (or initial) MLPs of one architecture into a batched module (e.g. specialists from a generalist)."""
         first = mlps[0]
-        out = cls(len(mlps), first.widths[0], first.widths[1:-1], first.widths[-1], first.dropout_input,
-                  first.dropout_hidden, first.max_norm)
+        out = cls(
+            len(mlps),
+            first.widths[0],
+            first.widths[1:-1],
+            first.widths[-1],
+            first.dropout_input,
+            first.dropout_hidden,
+            first.max_norm,
+        )
         for i, w in enumerate(out.weights):
             w.copy_(torch.stack([m.layers[i].weight for m in mlps]))
             out.biases[i].copy_(torch.stack([m.layers[i].bias.unsqueeze(0) for m in mlps]))

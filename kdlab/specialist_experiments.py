@@ -43,18 +43,54 @@ class SpecialistProfile:
 
 
 PROFILES = {
-    "quick": SpecialistProfile(n_train_per_class=200, n_test_per_class=100, hidden=128, generalist_epochs=3,
-                               n_clusters=16, overlap=0.5, specialist_steps=400, specialist_batch=64,
-                               soft_data_fraction=0.1, soft_specialists=6, soft_steps=300, eval_every=50,
-                               distill_epochs=2, combine_steps=100),
-    "full": SpecialistProfile(n_train_per_class=600, n_test_per_class=100, hidden=256, generalist_epochs=2,
-                              n_clusters=20, overlap=0.5, specialist_steps=800, specialist_batch=128,
-                              soft_data_fraction=0.05, soft_specialists=8, soft_steps=1000, eval_every=100,
-                              distill_epochs=3, combine_steps=200),
-    "paper": SpecialistProfile(n_train_per_class=600, n_test_per_class=100, hidden=1200, generalist_epochs=10,
-                               n_clusters=25, overlap=0.5, specialist_steps=5000, specialist_batch=256,
-                               soft_data_fraction=0.03, soft_specialists=25, soft_steps=5000, eval_every=250,
-                               distill_epochs=10, combine_steps=300),
+    "quick": SpecialistProfile(
+        n_train_per_class=200,
+        n_test_per_class=100,
+        hidden=128,
+        generalist_epochs=3,
+        n_clusters=16,
+        overlap=0.5,
+        specialist_steps=400,
+        specialist_batch=64,
+        soft_data_fraction=0.1,
+        soft_specialists=6,
+        soft_steps=300,
+        eval_every=50,
+        distill_epochs=2,
+        combine_steps=100,
+    ),
+    "full": SpecialistProfile(
+        n_train_per_class=600,
+        n_test_per_class=100,
+        hidden=256,
+        generalist_epochs=2,
+        n_clusters=20,
+        overlap=0.5,
+        specialist_steps=800,
+        specialist_batch=128,
+        soft_data_fraction=0.05,
+        soft_specialists=8,
+        soft_steps=1000,
+        eval_every=100,
+        distill_epochs=3,
+        combine_steps=200,
+    ),
+    "paper": SpecialistProfile(
+        n_train_per_class=600,
+        n_test_per_class=100,
+        hidden=1200,
+        generalist_epochs=10,
+        n_clusters=25,
+        overlap=0.5,
+        specialist_steps=5000,
+        specialist_batch=256,
+        soft_data_fraction=0.03,
+        soft_specialists=25,
+        soft_steps=5000,
+        eval_every=250,
+        distill_epochs=10,
+        combine_steps=300,
+    ),
 }
 
 
@@ -63,24 +99,55 @@ def accuracy(probs: torch.Tensor, labels: torch.Tensor) -> float:
     return float((probs.argmax(-1).cpu() == labels.cpu()).float().mean())
 
 
-def train_generalist(x: torch.Tensor, y: torch.Tensor, hidden: int, epochs: int, seed: int = 0,
-                     device: str | torch.device = "cpu", lr: float = 0.05, progress: bool = True) -> MLP:
+def train_generalist(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    hidden: int,
+    epochs: int,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    lr: float = 0.05,
+    progress: bool = True,
+) -> MLP:
     """The full model: a 1568-hidden-hidden-100 ReLU MLP on hard labels (kept simple: no dropout, few epochs)."""
     torch.manual_seed(seed)
     model = MLP(x.shape[1], [hidden, hidden], int(y.max()) + 1)
-    fit(model, x, y, config=TrainConfig(epochs=epochs, batch_size=128, lr=lr, seed=seed, progress=progress,
-                                        desc="generalist"), device=device)
+    fit(
+        model,
+        x,
+        y,
+        config=TrainConfig(epochs=epochs, batch_size=128, lr=lr, seed=seed, progress=progress, desc="generalist"),
+        device=device,
+    )
     return model
 
 
-def finetune(model: MLP, x: torch.Tensor, y: torch.Tensor, epochs: int, teacher_logits: torch.Tensor | None = None,
-             temperature: float = 1.0, hard_weight: float = 0.0, seed: int = 0, lr: float = 0.02,
-             device: str | torch.device = "cpu", progress: bool = True) -> MLP:
+def finetune(
+    model: MLP,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int,
+    teacher_logits: torch.Tensor | None = None,
+    temperature: float = 1.0,
+    hard_weight: float = 0.0,
+    seed: int = 0,
+    lr: float = 0.02,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+) -> MLP:
     """A copy of ``model`` trained ``epochs`` more on hard labels, or on a teacher's soft targets (distillation)."""
     student = MLP(model.widths[0], model.widths[1:-1], model.widths[-1])
     student.load_state_dict(model.state_dict())
-    cfg = TrainConfig(epochs=epochs, batch_size=128, lr=lr, seed=seed, temperature=temperature,
-                      hard_weight=hard_weight, progress=progress, desc="finetune")
+    cfg = TrainConfig(
+        epochs=epochs,
+        batch_size=128,
+        lr=lr,
+        seed=seed,
+        temperature=temperature,
+        hard_weight=hard_weight,
+        progress=progress,
+        desc="finetune",
+    )
     fit(student, x, y, config=cfg, teacher_logits=teacher_logits, device=device)
     return student
 
@@ -94,15 +161,22 @@ def paired_change(before: torch.Tensor, after: torch.Tensor, labels: torch.Tenso
     ok_after = after.cpu().argmax(-1) == labels
     fixed, broken = int((~ok_before & ok_after).sum()), int((ok_before & ~ok_after).sum())
     se = math.sqrt(fixed + broken)
-    return {"fixed": fixed, "broken": broken, "net": fixed - broken, "se": se,
-            "significant": abs(fixed - broken) > 2 * se and fixed != broken}
+    return {
+        "fixed": fixed,
+        "broken": broken,
+        "net": fixed - broken,
+        "se": se,
+        "significant": abs(fixed - broken) > 2 * se and fixed != broken,
+    }
 
 
 def describe_change(change: dict, n: int) -> str:
     """One line for a ``paired_change``: net change, its parts, and whether it exceeds noise."""
     verdict = "beyond noise (> 2 s.e.)" if change["significant"] else "within noise (≤ 2 s.e.)"
-    return (f"{change['net']:+d} correct of {n} test cases ({change['fixed']} fixed, {change['broken']} broken; "
-            f"s.e. ±{change['se']:.1f}) — {verdict}")
+    return (
+        f"{change['net']:+d} correct of {n} test cases ({change['fixed']} fixed, {change['broken']} broken; "
+        f"s.e. ±{change['se']:.1f}) — {verdict}"
+    )
 
 
 def gain_kept(base: float, teacher: float, student: float) -> float | None:
@@ -113,8 +187,9 @@ def gain_kept(base: float, teacher: float, student: float) -> float | None:
 # ---------------------------------------------------------------------------------------------- figures
 
 
-def cluster_grid_figure(images: np.ndarray, clusters: list, scores: list[float] | None = None, max_clusters: int = 8,
-                        per_row: int = 8):
+def cluster_grid_figure(
+    images: np.ndarray, clusters: list, scores: list[float] | None = None, max_clusters: int = 8, per_row: int = 8
+):
     """Table 2 analog: one row of example images per cluster (its classes), labelled with the class numbers."""
     import matplotlib.pyplot as plt
 
@@ -155,7 +230,9 @@ def covariance_figure(cov: np.ndarray, order: np.ndarray, assignment: np.ndarray
     ticks = np.arange(0, len(order), 5)
     ax.set_xticks(ticks, [f"{int(order[t]):02d}" for t in ticks], fontsize=6, rotation=90)
     ax.set_yticks(ticks, [f"{int(order[t]):02d}" for t in ticks], fontsize=6)
-    ax.set_title("Covariance of the generalist's predicted probabilities,\nclasses ordered by K-means cluster", fontsize=10)
+    ax.set_title(
+        "Covariance of the generalist's predicted probabilities,\nclasses ordered by K-means cluster", fontsize=10
+    )
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig

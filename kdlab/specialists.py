@@ -48,8 +48,9 @@ def prediction_covariance(probs: np.ndarray | torch.Tensor) -> np.ndarray:
     return np.cov(p, rowvar=False)
 
 
-def soft_confusion(probs: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, num_classes: int | None = None
-                   ) -> np.ndarray:
+def soft_confusion(
+    probs: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, num_classes: int | None = None
+) -> np.ndarray:
     """Symmetrized soft confusion matrix: row a = mean predicted distribution over examples of true class a."""
     p = np.asarray(probs.detach().cpu() if isinstance(probs, torch.Tensor) else probs, dtype=np.float64)
     y = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels).astype(int)
@@ -79,8 +80,16 @@ class Clustering:
         return counts
 
 
-def kmeans_columns(matrix: np.ndarray, n_clusters: int, seed: int = 0, batch_size: int = 32, steps: int = 300,
-                   overlap: float = 0.0, normalize: bool = True, n_init: int = 5) -> Clustering:
+def kmeans_columns(
+    matrix: np.ndarray,
+    n_clusters: int,
+    seed: int = 0,
+    batch_size: int = 32,
+    steps: int = 300,
+    overlap: float = 0.0,
+    normalize: bool = True,
+    n_init: int = 5,
+) -> Clustering:
     """On-line (mini-batch) K-means (Sculley 2010) on the columns of ``matrix``, as §5.3 does on the covariance.
 
     Each column (one class) is a point in R^C; with ``normalize`` columns are scaled to unit length first, so a
@@ -122,8 +131,7 @@ def kmeans_columns(matrix: np.ndarray, n_clusters: int, seed: int = 0, batch_siz
     return Clustering(clusters, assignment, centers, dist, order)
 
 
-def _online_kmeans(X: np.ndarray, n_clusters: int, rng: np.random.Generator, batch_size: int, steps: int
-                   ) -> np.ndarray:
+def _online_kmeans(X: np.ndarray, n_clusters: int, rng: np.random.Generator, batch_size: int, steps: int) -> np.ndarray:
     C = X.shape[0]
     centers = [X[rng.integers(C)]]
     for _ in range(1, n_clusters):  # k-means++ seeding
@@ -140,8 +148,14 @@ def _online_kmeans(X: np.ndarray, n_clusters: int, rng: np.random.Generator, bat
     return centers
 
 
-def covariance_clusters(probs: np.ndarray | torch.Tensor, n_clusters: int, seed: int = 0, overlap: float = 0.0,
-                        details: bool = False, **kmeans) -> list[np.ndarray] | Clustering:
+def covariance_clusters(
+    probs: np.ndarray | torch.Tensor,
+    n_clusters: int,
+    seed: int = 0,
+    overlap: float = 0.0,
+    details: bool = False,
+    **kmeans,
+) -> list[np.ndarray] | Clustering:
     """§5.3: K-means on the columns of the covariance of the generalist's predictions; needs no labels.
 
     Returns the clusters (a list of class-index arrays), or with ``details`` the whole ``Clustering`` (partition,
@@ -151,9 +165,15 @@ def covariance_clusters(probs: np.ndarray | torch.Tensor, n_clusters: int, seed:
     return result if details else result.clusters
 
 
-def confusion_clusters(probs: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, n_clusters: int,
-                       seed: int = 0, overlap: float = 0.0, details: bool = False, **kmeans
-                       ) -> list[np.ndarray] | Clustering:
+def confusion_clusters(
+    probs: np.ndarray | torch.Tensor,
+    labels: np.ndarray | torch.Tensor,
+    n_clusters: int,
+    seed: int = 0,
+    overlap: float = 0.0,
+    details: bool = False,
+    **kmeans,
+) -> list[np.ndarray] | Clustering:
     """The alternative §5.3 mentions: the same K-means on the columns of the (soft, symmetrized) confusion matrix."""
     result = kmeans_columns(soft_confusion(probs, labels), n_clusters, seed, overlap=overlap, **kmeans)
     return result if details else result.clusters
@@ -170,6 +190,7 @@ def confusability(matrix: np.ndarray, cluster: np.ndarray) -> float:
 
 def pair_agreement(a: Sequence[np.ndarray], b: Sequence[np.ndarray], num_classes: int) -> float:
     """Rand index of two partitions (lists of clusters): the fraction of class pairs both put together or apart."""
+
     def same(clusters):
         label = np.full(num_classes, -1)
         for k, cl in enumerate(clusters):
@@ -302,7 +323,9 @@ def init_from_generalist(generalist: MLP, classes: Sequence[np.ndarray], kind: s
     return stack
 
 
-def _pools(labels: torch.Tensor, special: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def _pools(
+    labels: torch.Tensor, special: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per-specialist index pools of special / other examples, padded to (M, max) with their lengths."""
     is_special = special.to(labels.device)[:, labels]  # (M, N)
 
@@ -313,6 +336,7 @@ def _pools(labels: torch.Tensor, special: torch.Tensor) -> tuple[torch.Tensor, t
         for m, x in enumerate(lists):
             out[m, : len(x)] = x
         return out, lens
+
     sp, sp_len = pad(is_special)
     ot, ot_len = pad(~is_special)
     return sp, sp_len, ot, ot_len
@@ -336,8 +360,13 @@ def conditional_logits(logits: torch.Tensor, classes: Sequence[np.ndarray], kind
 
 
 @torch.no_grad()
-def specialist_scores(spec_logits: torch.Tensor, labels: torch.Tensor, classes: Sequence[np.ndarray], kind: str,
-                      valid: torch.Tensor | None = None) -> dict[str, np.ndarray]:
+def specialist_scores(
+    spec_logits: torch.Tensor,
+    labels: torch.Tensor,
+    classes: Sequence[np.ndarray],
+    kind: str,
+    valid: torch.Tensor | None = None,
+) -> dict[str, np.ndarray]:
     """Per specialist, on the examples of its own classes: conditional accuracy and NLL (softmax over S^m only).
 
     ``spec_logits`` (M, N, width); ``labels`` (N,) shared or (M, N) per specialist; ``valid`` (M, N) marks real
@@ -357,13 +386,23 @@ def specialist_scores(spec_logits: torch.Tensor, labels: torch.Tensor, classes: 
     logp = torch.log_softmax(cond, dim=-1).gather(2, pos.clamp_min(0)[..., None]).squeeze(2)
     correct = (cond.argmax(-1) == pos) & mask
     n = mask.sum(1).clamp_min(1)
-    return {"cond_acc": (correct.sum(1) / n).cpu().numpy(), "cond_nll": (-(logp * mask).sum(1) / n).cpu().numpy(),
-            "n": mask.sum(1).cpu().numpy()}
+    return {
+        "cond_acc": (correct.sum(1) / n).cpu().numpy(),
+        "cond_nll": (-(logp * mask).sum(1) / n).cpu().numpy(),
+        "n": mask.sum(1).cpu().numpy(),
+    }
 
 
 @torch.no_grad()
-def _own_class_scores(model: BatchedMLP, shift: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
-                      special: torch.Tensor, classes: Sequence[np.ndarray], kind: str) -> dict[str, np.ndarray]:
+def _own_class_scores(
+    model: BatchedMLP,
+    shift: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    special: torch.Tensor,
+    classes: Sequence[np.ndarray],
+    kind: str,
+) -> dict[str, np.ndarray]:
     """Scores of each specialist on only the examples of its own classes: each member gets its own padded set
     (M, L, features), which costs ~M× less than running every member on every example."""
     pool, lens, _, _ = _pools(y, special.to(y.device))
@@ -371,15 +410,22 @@ def _own_class_scores(model: BatchedMLP, shift: torch.Tensor, x: torch.Tensor, y
     pool = pool.to(x.device)
     was_training = model.training
     model.eval()
-    logits = torch.cat([model(x[pool[:, i:i + 2048]]) for i in range(0, pool.shape[1], 2048)], dim=1)
+    logits = torch.cat([model(x[pool[:, i : i + 2048]]) for i in range(0, pool.shape[1], 2048)], dim=1)
     model.train(was_training)
     return specialist_scores(logits + shift[:, None, :], y[pool], classes, kind, valid)
 
 
-def train_specialists(generalist: MLP, classes: Sequence[np.ndarray], x: torch.Tensor, y: torch.Tensor,
-                      config: SpecialistConfig = SpecialistConfig(), x_eval: torch.Tensor | None = None,
-                      y_eval: torch.Tensor | None = None, x_train_eval: torch.Tensor | None = None,
-                      y_train_eval: torch.Tensor | None = None) -> Specialists:
+def train_specialists(
+    generalist: MLP,
+    classes: Sequence[np.ndarray],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    config: SpecialistConfig = SpecialistConfig(),
+    x_eval: torch.Tensor | None = None,
+    y_eval: torch.Tensor | None = None,
+    x_train_eval: torch.Tensor | None = None,
+    y_train_eval: torch.Tensor | None = None,
+) -> Specialists:
     """Train M specialists for the special subsets ``classes`` as one batched model on the generalist's device.
 
     Each step draws, for every specialist separately, ``special_fraction`` of its batch from examples of S^m and the
@@ -413,10 +459,11 @@ def train_specialists(generalist: MLP, classes: Sequence[np.ndarray], x: torch.T
     pad_mask = torch.zeros(M, 1, width, device=dev)
     if cfg.kind == "dustbin":
         for m, cl in enumerate(classes):
-            pad_mask[m, 0, len(cl): width - 1] = NEG
+            pad_mask[m, 0, len(cl) : width - 1] = NEG
     n_special = int(round(cfg.batch_size * cfg.special_fraction))
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.momentum > 0,
-                                weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.momentum > 0, weight_decay=cfg.weight_decay
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * s / cfg.steps)))
     gen = torch.Generator(device=dev)
     gen.manual_seed(cfg.seed)
@@ -424,16 +471,25 @@ def train_specialists(generalist: MLP, classes: Sequence[np.ndarray], x: torch.T
     shift = torch.tensor([oversampling_shift(f, cfg.special_fraction) for f in data_fraction], device=dev)
     curves: list[dict] = []
 
-    evals = [(split, xe.to(dev, torch.float32).flatten(1), ye.to(dev))
-             for split, (xe, ye) in (("train", (x_train_eval, y_train_eval)), ("test", (x_eval, y_eval)))
-             if xe is not None]
+    evals = [
+        (split, xe.to(dev, torch.float32).flatten(1), ye.to(dev))
+        for split, (xe, ye) in (("train", (x_train_eval, y_train_eval)), ("test", (x_eval, y_eval)))
+        if xe is not None
+    ]
 
     def record(step: int, model_shift: torch.Tensor) -> None:
         for split, xe, ye in evals:
             scores = _own_class_scores(model, model_shift, xe, ye, special, classes, cfg.kind)
             for m in range(M):
-                curves.append({"step": step, "specialist": m, "split": split, "cond_acc": float(scores["cond_acc"][m]),
-                               "cond_nll": float(scores["cond_nll"][m])})
+                curves.append(
+                    {
+                        "step": step,
+                        "specialist": m,
+                        "split": split,
+                        "cond_acc": float(scores["cond_acc"][m]),
+                        "cond_nll": float(scores["cond_nll"][m]),
+                    }
+                )
 
     def corrected_shift() -> torch.Tensor:
         out = pad_mask[:, 0, :].clone()
@@ -444,8 +500,9 @@ def train_specialists(generalist: MLP, classes: Sequence[np.ndarray], x: torch.T
         return out
 
     record(0, corrected_shift())
-    for step in tqdm(range(1, cfg.steps + 1), desc=f"{M} {cfg.kind} specialists", disable=not cfg.progress,
-                     leave=False):
+    for step in tqdm(
+        range(1, cfg.steps + 1), desc=f"{M} {cfg.kind} specialists", disable=not cfg.progress, leave=False
+    ):
         idx = torch.cat([_sample(sp, sp_len, n_special, gen), _sample(ot, ot_len, cfg.batch_size - n_special, gen)], 1)
         out = model(x[idx]) + pad_mask  # (M, B, width), each member on its own batch
         yb = y[idx]  # (M, B)
@@ -471,8 +528,9 @@ def train_specialists(generalist: MLP, classes: Sequence[np.ndarray], x: torch.T
 # ------------------------------------------------------------------------------------------- §5.4 eq. 5
 
 
-def active_specialists(generalist_probs: torch.Tensor, specialist_classes: Sequence[np.ndarray], top_n: int = 1
-                       ) -> torch.Tensor:
+def active_specialists(
+    generalist_probs: torch.Tensor, specialist_classes: Sequence[np.ndarray], top_n: int = 1
+) -> torch.Tensor:
     """A_k (§5.4, step 1–2): (M, N) bool, specialist m is active for case n iff S^m meets the generalist's top-n."""
     C = generalist_probs.shape[-1]
     top = generalist_probs.topk(top_n, dim=-1).indices  # (N, n)
@@ -494,16 +552,20 @@ class Eq5Layout:
         return Eq5Layout(self.cols.to(device), self.dustbin.to(device), self.rest.to(device))
 
 
-def eq5_layout(specialist_classes: Sequence[np.ndarray], num_classes: int, width: int, full_softmax: bool = False
-               ) -> Eq5Layout:
+def eq5_layout(
+    specialist_classes: Sequence[np.ndarray], num_classes: int, width: int, full_softmax: bool = False
+) -> Eq5Layout:
     """Dustbin specialists: column j < |S^m| is class S^m[j], the last column the dustbin (Σ of q over c ∉ S^m).
     ``full_softmax`` (§6.1 specialists, width == C): column c is class c and there is no dustbin."""
     M = len(specialist_classes)
     if full_softmax:
         if width != num_classes:
             raise ValueError(f"full-softmax specialists need width == {num_classes} columns, got {width}")
-        return Eq5Layout(torch.arange(num_classes).repeat(M, 1), torch.zeros(M, dtype=torch.bool),
-                         torch.zeros(M, num_classes, dtype=torch.bool))
+        return Eq5Layout(
+            torch.arange(num_classes).repeat(M, 1),
+            torch.zeros(M, dtype=torch.bool),
+            torch.zeros(M, num_classes, dtype=torch.bool),
+        )
     cols = torch.zeros(M, width, dtype=torch.long)
     rest = torch.ones(M, num_classes, dtype=torch.bool)
     for m, cl in enumerate(specialist_classes):
@@ -515,8 +577,14 @@ def eq5_layout(specialist_classes: Sequence[np.ndarray], num_classes: int, width
     return Eq5Layout(cols, torch.ones(M, dtype=torch.bool), rest)
 
 
-def eq5_objective(z: torch.Tensor, generalist_probs: torch.Tensor, specialist_probs: torch.Tensor,
-                  layout: Eq5Layout, active: torch.Tensor, entropy: torch.Tensor | None = None) -> torch.Tensor:
+def eq5_objective(
+    z: torch.Tensor,
+    generalist_probs: torch.Tensor,
+    specialist_probs: torch.Tensor,
+    layout: Eq5Layout,
+    active: torch.Tensor,
+    entropy: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Eq. 5 per case, (N,): KL(p^g, q) + Σ_{m∈A_k} KL(p^m, q^m), q = softmax(z).
 
     q^m is q seen through specialist m: its classes' q_c, and for the dustbin Σ_{c∉S^m} q_c (a log-sum-exp of the
@@ -548,9 +616,16 @@ def eq5_entropy(generalist_probs: torch.Tensor, specialist_probs: torch.Tensor, 
     return neg_h + (torch.xlogy(specialist_probs, specialist_probs).sum(-1) * active).sum(0)
 
 
-def combine(generalist_probs: torch.Tensor, specialist_probs: torch.Tensor, specialist_classes: Sequence[np.ndarray],
-            active: torch.Tensor | None = None, steps: int = 300, lr: float = 0.1, top_n: int = 1,
-            full_softmax: bool = False) -> torch.Tensor:
+def combine(
+    generalist_probs: torch.Tensor,
+    specialist_probs: torch.Tensor,
+    specialist_classes: Sequence[np.ndarray],
+    active: torch.Tensor | None = None,
+    steps: int = 300,
+    lr: float = 0.1,
+    top_n: int = 1,
+    full_softmax: bool = False,
+) -> torch.Tensor:
     """Eq. 5: the q = softmax(z) minimizing KL(p^g, q) + Σ_{m∈A_k} KL(p^m, q), for all N cases at once.
 
     ``generalist_probs`` (N, C); ``specialist_probs`` (M, N, width), m's columns laid out as in ``class_maps``
@@ -565,8 +640,10 @@ def combine(generalist_probs: torch.Tensor, specialist_probs: torch.Tensor, spec
     N, C = generalist_probs.shape
     M, N2, width = specialist_probs.shape
     if N2 != N or len(specialist_classes) != M:
-        raise ValueError(f"specialist_probs {tuple(specialist_probs.shape)} does not match generalist_probs "
-                         f"{tuple(generalist_probs.shape)} and {len(specialist_classes)} specialist class sets")
+        raise ValueError(
+            f"specialist_probs {tuple(specialist_probs.shape)} does not match generalist_probs "
+            f"{tuple(generalist_probs.shape)} and {len(specialist_classes)} specialist class sets"
+        )
     if active is None:
         active = active_specialists(generalist_probs, specialist_classes, top_n)
     active = active.to(dev).bool()
@@ -598,8 +675,7 @@ def coverage_counts(specialist_classes: Sequence[np.ndarray], num_classes: int) 
     return counts
 
 
-def conditional_accuracy(probs: torch.Tensor, labels: torch.Tensor, specialist_classes: Sequence[np.ndarray]
-                         ) -> float:
+def conditional_accuracy(probs: torch.Tensor, labels: torch.Tensor, specialist_classes: Sequence[np.ndarray]) -> float:
     """Table 3's conditional accuracy: over cases whose true class some specialist covers, top-1 among the classes of
     the specialists covering it (the union of their S^m)."""
     C = probs.shape[-1]
@@ -616,8 +692,14 @@ def conditional_accuracy(probs: torch.Tensor, labels: torch.Tensor, specialist_c
     return float((p.argmax(-1) == labels)[keep].float().mean())
 
 
-def improvement_by_coverage(before: torch.Tensor, after: torch.Tensor, labels: torch.Tensor,
-                            specialist_classes: Sequence[np.ndarray], num_classes: int, max_bucket: int = 10):
+def improvement_by_coverage(
+    before: torch.Tensor,
+    after: torch.Tensor,
+    labels: torch.Tensor,
+    specialist_classes: Sequence[np.ndarray],
+    num_classes: int,
+    max_bucket: int = 10,
+):
     """Table 4: per number of specialists covering the correct class — test cases, Δ top-1 correct, relative change."""
     import pandas as pd
 
@@ -629,7 +711,14 @@ def improvement_by_coverage(before: torch.Tensor, after: torch.Tensor, labels: t
     for k in sorted(set(cover.tolist())):
         sel = cover == k
         nb, na = int(ok_before[sel].sum()), int(ok_after[sel].sum())
-        rows.append({"n_specialists": int(k), "n_test_examples": int(sel.sum()), "n_changed_correct": na - nb,
-                     "relative_improvement": (na - nb) / nb if nb else float("nan"),
-                     "accuracy_before": nb / int(sel.sum()), "accuracy_after": na / int(sel.sum())})
+        rows.append(
+            {
+                "n_specialists": int(k),
+                "n_test_examples": int(sel.sum()),
+                "n_changed_correct": na - nb,
+                "relative_improvement": (na - nb) / nb if nb else float("nan"),
+                "accuracy_before": nb / int(sel.sum()),
+                "accuracy_after": na / int(sel.sum()),
+            }
+        )
     return pd.DataFrame(rows)

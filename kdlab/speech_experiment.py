@@ -196,8 +196,9 @@ def ensemble_soft_logits(member_log_probs: torch.Tensor, temperature: float, how
     raise ValueError(f"soft_targets must be 'tempered_mean' or 'mean_of_tempered', got {how!r}")
 
 
-def mixup_frames(x: torch.Tensor, y: torch.Tensor, copies: int, max_weight: float,
-                 seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def mixup_frames(
+    x: torch.Tensor, y: torch.Tensor, copies: int, max_weight: float, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The frames followed by ``copies`` mixed copies: frame i mixed with a random frame j as (1 − λ)·x_i + λ·x_j,
     λ ~ U(0, max_weight) ≤ ½, so the hard label stays y_i. Why: a student matches its teacher's *function* better
     when it sees the teacher's answers on more inputs than the labelled ones (Beyer et al. 2022); the ensemble labels

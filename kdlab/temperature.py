@@ -57,10 +57,16 @@ TEMPERATURE_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 5
 
 PROFILES: dict[str, SoftTargetProfile] = {
     "quick": SoftTargetProfile(TeacherSpec(hidden=(256, 256), epochs=3), n_per_class=2, temperatures=TEMPERATURE_GRID),
-    "full": SoftTargetProfile(TeacherSpec(hidden=(1200, 1200), epochs=20, dropout_input=0.2, dropout_hidden=0.5,
-                                          max_norm=3.5, jitter=2), n_per_class=4, temperatures=TEMPERATURE_GRID),
-    "paper": SoftTargetProfile(TeacherSpec(hidden=(1200, 1200), epochs=60, dropout_input=0.2, dropout_hidden=0.5,
-                                           max_norm=3.5, jitter=2), n_per_class=6, temperatures=TEMPERATURE_GRID),
+    "full": SoftTargetProfile(
+        TeacherSpec(hidden=(1200, 1200), epochs=20, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5, jitter=2),
+        n_per_class=4,
+        temperatures=TEMPERATURE_GRID,
+    ),
+    "paper": SoftTargetProfile(
+        TeacherSpec(hidden=(1200, 1200), epochs=60, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5, jitter=2),
+        n_per_class=6,
+        temperatures=TEMPERATURE_GRID,
+    ),
 }
 
 
@@ -83,7 +89,11 @@ def entropy_vs_temperature(logits: Tensor, temperatures) -> dict[str, np.ndarray
     """Mean (and median) entropy of the soft targets over all rows of ``logits``, for each T: the 01 artifact."""
     ts = np.asarray(list(temperatures), dtype=float)
     h = torch.stack([soft_target_entropy(logits, float(t)) for t in ts])  # (K, N)
-    return {"temperature": ts, "mean_entropy_bits": h.mean(1).numpy(), "median_entropy_bits": h.median(1).values.numpy()}
+    return {
+        "temperature": ts,
+        "mean_entropy_bits": h.mean(1).numpy(),
+        "median_entropy_bits": h.median(1).values.numpy(),
+    }
 
 
 def soft_target_grid(logits: Tensor, temperatures) -> Tensor:
@@ -136,8 +146,13 @@ def ranked_classes(logits: Tensor) -> Tensor:
     return torch.argsort(logits, dim=-1, descending=True)
 
 
-def pick_look_alikes(logits: Tensor, labels: Tensor, digit: int = 2, alternatives: tuple[int, int] = (3, 7),
-                     confidence_levels: tuple[float, ...] = (0.999, 0.99, 0.0)) -> dict[tuple[int, int], int | None]:
+def pick_look_alikes(
+    logits: Tensor,
+    labels: Tensor,
+    digit: int = 2,
+    alternatives: tuple[int, int] = (3, 7),
+    confidence_levels: tuple[float, ...] = (0.999, 0.99, 0.0),
+) -> dict[tuple[int, int], int | None]:
     """§1's example: a correctly classified ``digit`` ranked (digit, a, b) and one ranked (digit, b, a).
 
     For each order (a, b) and (b, a) returns the test index of the image with the largest ratio p_a/p_b among the
@@ -186,8 +201,9 @@ def pick_examples(logits: Tensor, labels: Tensor, n_per_class: int = 2) -> list[
     return chosen
 
 
-def soft_target_artifact(images: np.ndarray, labels: Tensor, indices, teacher_logits: Tensor,
-                         temperatures) -> dict[str, np.ndarray]:
+def soft_target_artifact(
+    images: np.ndarray, labels: Tensor, indices, teacher_logits: Tensor, temperatures
+) -> dict[str, np.ndarray]:
     """The ``soft_targets.npz`` contract of notebook 01 (notebooks/README.md), plus the probability grid.
 
     Keys: ``images`` (N,28,28) uint8, ``labels`` (N,), ``indices`` (N,) test indices, ``teacher_logits`` (N,10)
@@ -213,7 +229,9 @@ def mlp_from_state(state: dict[str, Tensor], spec: TeacherSpec | None = None):
     """Rebuild a kdlab ``MLP`` from a saved state_dict, reading the layer widths off the weight shapes."""
     from kdlab.models import MLP
 
-    weights = [state[k] for k in sorted((k for k in state if k.endswith(".weight")), key=lambda k: int(k.split(".")[1]))]
+    weights = [
+        state[k] for k in sorted((k for k in state if k.endswith(".weight")), key=lambda k: int(k.split(".")[1]))
+    ]
     widths = [weights[0].shape[1]] + [w.shape[0] for w in weights]
     spec = spec or TeacherSpec(hidden=tuple(widths[1:-1]))
     model = MLP(widths[0], widths[1:-1], widths[-1], spec.dropout_input, spec.dropout_hidden, spec.max_norm)
@@ -240,8 +258,17 @@ def find_teacher(spec: TeacherSpec, profile: str, seed: int, notebooks=("01_soft
     return None
 
 
-def teacher_for(spec: TeacherSpec, x: Tensor, y: Tensor, *, profile: str, seed: int, device: torch.device,
-                reuse: bool = True, progress: bool = True):
+def teacher_for(
+    spec: TeacherSpec,
+    x: Tensor,
+    y: Tensor,
+    *,
+    profile: str,
+    seed: int,
+    device: torch.device,
+    reuse: bool = True,
+    progress: bool = True,
+):
     """The notebooks' MNIST teacher: reloaded from a compatible run of notebook 01 if ``reuse``, else trained.
 
     Returns ``(model, source)`` where ``source`` is ``"trained"`` or the run folder it came from.
@@ -256,7 +283,14 @@ def teacher_for(spec: TeacherSpec, x: Tensor, y: Tensor, *, profile: str, seed: 
             return mlp_from_state(state, spec).to(device), str(info.path)
     seed_everything(seed)
     model = MLP(x.shape[1], spec.hidden, 10, spec.dropout_input, spec.dropout_hidden, spec.max_norm)
-    cfg = TrainConfig(epochs=spec.epochs, lr=spec.lr, batch_size=spec.batch_size, jitter=spec.jitter, seed=seed,
-                      progress=progress, desc="teacher")
+    cfg = TrainConfig(
+        epochs=spec.epochs,
+        lr=spec.lr,
+        batch_size=spec.batch_size,
+        jitter=spec.jitter,
+        seed=seed,
+        progress=progress,
+        desc="teacher",
+    )
     fit(model, x, y, config=cfg, device=device)
     return model.eval(), "trained"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --test
-.venv/bin/ruff check .  # lint (pyproject.toml's rules); `ruff format --check` joins once the tree is formatted
+.venv/bin/ruff check . && .venv/bin/ruff format --check .  # lint and format (pyproject.toml's rules)
 .venv/bin/kdlab fetch mnist
 .venv/bin/kdlab fetch speech --profile quick
 WORK=$(mktemp -d)

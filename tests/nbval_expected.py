@@ -30,7 +30,8 @@ def _source(cell: dict) -> str:
 
 def is_check_cell(cell: dict) -> bool:
     return cell.get("cell_type") == "code" and (
-        any(m in _source(cell) for m in MARKERS) or "nbval-check-output" in cell.get("metadata", {}).get("tags", []))
+        any(m in _source(cell) for m in MARKERS) or "nbval-check-output" in cell.get("metadata", {}).get("tags", [])
+    )
 
 
 def source_hash(cell: dict) -> str:
@@ -50,8 +51,14 @@ def _text_outputs(outputs: list[dict]) -> list[dict]:
         elif out.get("output_type") in ("execute_result", "display_data") and "text/plain" in out.get("data", {}):
             if any(k.startswith("image/") for k in out["data"]):
                 continue
-            kept.append({"output_type": "execute_result", "data": {"text/plain": _source({"source": out["data"]["text/plain"]})},
-                         "metadata": {}, "execution_count": 1})
+            kept.append(
+                {
+                    "output_type": "execute_result",
+                    "data": {"text/plain": _source({"source": out["data"]["text/plain"]})},
+                    "metadata": {},
+                    "execution_count": 1,
+                }
+            )
     return kept
 
 
@@ -66,7 +73,10 @@ def record(executed: list[Path]) -> dict:
         entry = {}
         for cell in nb["cells"]:
             if cell.get("id") in ids and is_check_cell(cell):
-                entry[cell["id"]] = {"source_sha": source_hash(ids[cell["id"]]), "outputs": _text_outputs(cell.get("outputs", []))}
+                entry[cell["id"]] = {
+                    "source_sha": source_hash(ids[cell["id"]]),
+                    "outputs": _text_outputs(cell.get("outputs", [])),
+                }
         missing = set(ids) - set(entry)
         if missing:
             raise SystemExit(f"{path}: check cells {sorted(missing)} not found in the executed notebook")
@@ -90,8 +100,10 @@ def inject(out_dir: Path) -> list[Path]:
                 continue
             rec = entry.get(cell.get("id"))
             if rec is None or rec["source_sha"] != source_hash(cell):
-                problems.append(f"{path.name}: check cell {cell.get('id')} has no current expected output; "
-                                f"re-record with `python tests/nbval_expected.py record <executed notebook>`")
+                problems.append(
+                    f"{path.name}: check cell {cell.get('id')} has no current expected output; "
+                    f"re-record with `python tests/nbval_expected.py record <executed notebook>`"
+                )
                 continue
             cell["outputs"] = rec["outputs"]
             cell["execution_count"] = 1

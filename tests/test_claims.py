@@ -37,7 +37,9 @@ def test_claim_validates_its_fields():
         Claim(id="03.x", section="§3", statement="s", paper="p", ours="o", holds=True, margin="big")
     c = Claim(id="03.x", section="§3", statement="s", paper="p", ours="o", holds=np.bool_(True), margin=np.float32(2))
     assert c.holds is True and c.margin == 2.0
-    assert Claim(id="03.x", section="", statement="", paper="", ours="", holds=False, margin=float("nan")).margin is None
+    assert (
+        Claim(id="03.x", section="", statement="", paper="", ours="", holds=False, margin=float("nan")).margin is None
+    )
     claims = Claims("03_mnist_distillation")
     with pytest.raises(ValueError, match="does not belong"):
         claims.add(id="04.x", section="§3", statement="s", paper="p", ours="o", holds=True)
@@ -48,8 +50,9 @@ def test_claim_validates_its_fields():
 def test_summary_lines_and_sentences_follow_the_verdict():
     claims = Claims("03_mnist_distillation")
     claims.add(id="03.good", section="§3", statement="A beats B.", paper="1 vs 2", ours="3 vs 4", holds=True)
-    claims.add(id="03.bad", section="§3", statement="C beats D.", paper="1 vs 2", ours="5 vs 4", holds=False,
-               judged_by="C < D")
+    claims.add(
+        id="03.bad", section="§3", statement="C beats D.", paper="1 vs 2", ours="5 vs 4", holds=False, judged_by="C < D"
+    )
     assert claims.summary() == "03.good: holds\n03.bad: does not hold"
     assert claims.markdown("03.good").startswith("- **Holds here.** A beats B.")
     assert "Does not hold here" in claims.markdown("03.bad") and "C < D" in claims.markdown("03.bad")
@@ -67,14 +70,17 @@ def test_save_writes_strict_json_beside_metrics_and_reads_back(tmp_path):
     assert problem == "" and found == list(claims)
 
 
-@pytest.mark.parametrize("content, expected", [
-    (None, "missing"),
-    ("{not json", "not valid JSON"),
-    ("[1, 2]", "does not hold a JSON object"),
-    (json.dumps({"schema": "kdlab.claims/99", "claims": []}), "unknown schema"),
-    (json.dumps({"schema": SCHEMA, "claims": {}}), "no list of claims"),
-    (json.dumps({"schema": SCHEMA, "claims": [{"id": "bad id"}]}), "malformed"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (None, "missing"),
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "does not hold a JSON object"),
+        (json.dumps({"schema": "kdlab.claims/99", "claims": []}), "unknown schema"),
+        (json.dumps({"schema": SCHEMA, "claims": {}}), "no list of claims"),
+        (json.dumps({"schema": SCHEMA, "claims": [{"id": "bad id"}]}), "malformed"),
+    ],
+)
 def test_read_claims_never_raises_and_says_what_is_wrong(tmp_path, content, expected):
     if content is not None:
         (tmp_path / FILE).write_text(content)
@@ -101,8 +107,12 @@ def test_mnist_claims_hold_in_the_paper_direction_and_fail_the_other_way():
     wrong = {"teacher": _wrong(540), "baseline": _wrong(557, offset=300), "distilled": _wrong(684, offset=600)}
     mnist_distillation_claims(bad, errors, wrong, PAPER)
     verdicts = {c.id: c.holds for c in bad}
-    assert verdicts == {"03.teacher_beats_baseline": False, "03.distilled_beats_baseline": False,
-                        "03.teacher_beats_distilled": True, "03.distilled_closes_gap": False}
+    assert verdicts == {
+        "03.teacher_beats_baseline": False,
+        "03.distilled_beats_baseline": False,
+        "03.teacher_beats_distilled": True,
+        "03.distilled_closes_gap": False,
+    }
     # a difference inside the noise does not count: 10 fewer errors, on cases the two nets disagree about entirely
     close = Claims("03_mnist_distillation")
     errors = {"teacher": 100, "baseline": 300, "distilled": 290}
@@ -121,12 +131,26 @@ def _sweep(rows):
 
 
 def test_sweep_claims_only_what_the_grid_can_test():
-    good = _sweep([(800, 1, 680), (800, 4, 340), (800, 8, 330), (800, 20, 320),
-                   (30, 1, 900), (30, 2.5, 620), (30, 4, 580), (30, 8, 590), (30, 20, 640)])
+    good = _sweep(
+        [
+            (800, 1, 680),
+            (800, 4, 340),
+            (800, 8, 330),
+            (800, 20, 320),
+            (30, 1, 900),
+            (30, 2.5, 620),
+            (30, 4, 580),
+            (30, 8, 590),
+            (30, 20, 640),
+        ]
+    )
     claims = Claims("03_mnist_distillation")
     sweep_claims_list(claims, good)
-    assert {c.id for c in claims} == {"03.sweep_high_t_beats_t1", "03.sweep_high_t_similar_800",
-                                      "03.sweep_mid_t_best_30"}
+    assert {c.id for c in claims} == {
+        "03.sweep_high_t_beats_t1",
+        "03.sweep_high_t_similar_800",
+        "03.sweep_mid_t_best_30",
+    }
     assert all(c.holds for c in claims)
     # one temperature ≥ 8: "T > 8 similar" cannot be tested, so it is not claimed at all
     one_high = Claims("03_mnist_distillation")
@@ -141,61 +165,120 @@ def test_sweep_claims_only_what_the_grid_can_test():
 def test_missing_class_claims():
     kw = dict(omit3_shift=2.0, only78_shift=-5.0, wrong_before=_wrong(400), wrong_after=_wrong(330))
     ok = Claims("04_missing_class_bias")
-    missing_class_claims(ok, omit3_before={"total_errors": 400, "errors_on_classes": 200},
-                         omit3_after={"total_errors": 330, "errors_on_classes": 60},
-                         only78_before={"error_rate": 55.0}, only78_after={"error_rate": 22.0}, **kw)
+    missing_class_claims(
+        ok,
+        omit3_before={"total_errors": 400, "errors_on_classes": 200},
+        omit3_after={"total_errors": 330, "errors_on_classes": 60},
+        only78_before={"error_rate": 55.0},
+        only78_after={"error_rate": 22.0},
+        **kw,
+    )
     assert all(c.holds for c in ok)
     no_shift = Claims("04_missing_class_bias")  # "dropping the bias shift": nothing changes, nothing holds
-    missing_class_claims(no_shift, omit3_before={"total_errors": 400, "errors_on_classes": 200},
-                         omit3_after={"total_errors": 400, "errors_on_classes": 200},
-                         only78_before={"error_rate": 55.0}, only78_after={"error_rate": 55.0},
-                         **{**kw, "wrong_after": _wrong(400)})
+    missing_class_claims(
+        no_shift,
+        omit3_before={"total_errors": 400, "errors_on_classes": 200},
+        omit3_after={"total_errors": 400, "errors_on_classes": 200},
+        only78_before={"error_rate": 55.0},
+        only78_after={"error_rate": 55.0},
+        **{**kw, "wrong_after": _wrong(400)},
+    )
     assert not any(c.holds for c in no_shift)
 
 
 def test_speech_claims():
-    summary = {"baseline_frame_acc_seen": 55.0, "ensemble_frame_acc_seen": 59.0, "distilled_frame_acc_seen": 58.0,
-               "baseline_frame_acc_unseen": 53.0, "ensemble_frame_acc_unseen": 55.0,
-               "distilled_frame_acc_unseen": 53.5, "gain_kept_seen": 0.75, "gain_kept_unseen": 0.25}
-    table5 = pd.DataFrame({"system": ["baseline (3% of training set)", "soft targets (3% of training set)"],
-                           "test_frame_acc": [20.0, 27.0]})
+    summary = {
+        "baseline_frame_acc_seen": 55.0,
+        "ensemble_frame_acc_seen": 59.0,
+        "distilled_frame_acc_seen": 58.0,
+        "baseline_frame_acc_unseen": 53.0,
+        "ensemble_frame_acc_unseen": 55.0,
+        "distilled_frame_acc_unseen": 53.5,
+        "gain_kept_seen": 0.75,
+        "gain_kept_unseen": 0.25,
+    }
+    table5 = pd.DataFrame(
+        {
+            "system": ["baseline (3% of training set)", "soft targets (3% of training set)"],
+            "test_frame_acc": [20.0, 27.0],
+        }
+    )
     claims = Claims("05_speech_frames")
     speech_claims(claims, summary, {"seen": 30_000, "unseen": 30_000}, table5)
     verdicts = {c.id: c.holds for c in claims}
-    assert verdicts == {"05.ensemble_beats_baseline_seen": True, "05.distilled_keeps_gain_seen": True,
-                        "05.ensemble_beats_baseline_unseen": True, "05.distilled_keeps_gain_unseen": False,
-                        "05.soft_targets_regularize": True}
+    assert verdicts == {
+        "05.ensemble_beats_baseline_seen": True,
+        "05.distilled_keeps_gain_seen": True,
+        "05.ensemble_beats_baseline_unseen": True,
+        "05.distilled_keeps_gain_unseen": False,
+        "05.soft_targets_regularize": True,
+    }
     no_gain = Claims("05_speech_frames")  # an ensemble that gained nothing: nothing to keep, and JSON-safe
-    speech_claims(no_gain, {**summary, "ensemble_frame_acc_seen": 55.0, "gain_kept_seen": None},
-                  {"seen": 30_000, "unseen": 30_000}, table5.assign(test_frame_acc=[20.0, 22.0]))
+    speech_claims(
+        no_gain,
+        {**summary, "ensemble_frame_acc_seen": 55.0, "gain_kept_seen": None},
+        {"seen": 30_000, "unseen": 30_000},
+        table5.assign(test_frame_acc=[20.0, 22.0]),
+    )
     assert not no_gain["05.distilled_keeps_gain_seen"].holds and no_gain["05.distilled_keeps_gain_seen"].margin is None
     assert not no_gain["05.soft_targets_regularize"].holds
 
 
 def test_specialist_temperature_and_logit_matching_claims():
     sp = Claims("06_specialists")
-    specialist_claims(sp, gen_acc=0.80, spec_acc=0.81, change={"net": 90, "se": 22.0, "fixed": 297, "broken": 207},
-                      n_test=10_000, n_specialists=16, nll_rise={"soft": 0.01, "dustbin": 0.09})
+    specialist_claims(
+        sp,
+        gen_acc=0.80,
+        spec_acc=0.81,
+        change={"net": 90, "se": 22.0, "fixed": 297, "broken": 207},
+        n_test=10_000,
+        n_specialists=16,
+        nll_rise={"soft": 0.01, "dustbin": 0.09},
+    )
     assert all(c.holds for c in sp)
     sp_bad = Claims("06_specialists")
-    specialist_claims(sp_bad, gen_acc=0.80, spec_acc=0.802, change={"net": 20, "se": 22.0, "fixed": 250,
-                                                                    "broken": 230},
-                      n_test=10_000, n_specialists=16, nll_rise={"soft": 0.1, "dustbin": 0.09})
+    specialist_claims(
+        sp_bad,
+        gen_acc=0.80,
+        spec_acc=0.802,
+        change={"net": 20, "se": 22.0, "fixed": 250, "broken": 230},
+        n_test=10_000,
+        n_specialists=16,
+        nll_rise={"soft": 0.1, "dustbin": 0.09},
+    )
     assert not any(c.holds for c in sp_bad)
     t = Claims("01_softmax_temperature")
-    temperature_claims(t, high_t=20, gradient_t1=3e-4, gradient_high_t=0.87, limit=1.0, entropy_t1=0.1,
-                       entropy_high_t=3.2)
+    temperature_claims(
+        t, high_t=20, gradient_t1=3e-4, gradient_high_t=0.87, limit=1.0, entropy_t1=0.1, entropy_high_t=3.2
+    )
     assert all(c.holds for c in t)
     t_bad = Claims("01_softmax_temperature")
-    temperature_claims(t_bad, high_t=20, gradient_t1=0.3, gradient_high_t=0.4, limit=1.0, entropy_t1=1.0,
-                       entropy_high_t=1.5)
+    temperature_claims(
+        t_bad, high_t=20, gradient_t1=0.3, gradient_high_t=0.4, limit=1.0, entropy_t1=1.0, entropy_high_t=1.5
+    )
     assert not any(c.holds for c in t_bad)
     lm = Claims("02_logit_matching_limit")
-    logit_matching_claims(lm, t_zero_mean=56.0, t_shifted=None, level=0.1, agreement=[0.84, 0.9, 0.99],
-                          corr=[0.7, 0.9, 1.0], temperatures=[1, 5, 100], n_test=10_000)
+    logit_matching_claims(
+        lm,
+        t_zero_mean=56.0,
+        t_shifted=None,
+        level=0.1,
+        agreement=[0.84, 0.9, 0.99],
+        corr=[0.7, 0.9, 1.0],
+        temperatures=[1, 5, 100],
+        n_test=10_000,
+    )
     assert all(c.holds for c in lm)
     lm_bad = Claims("02_logit_matching_limit")
-    logit_matching_claims(lm_bad, t_zero_mean=56.0, t_shifted=3.0, level=0.1, agreement=[0.9, 0.9, 0.901],
-                          corr=[0.7, 0.9, 1.0], temperatures=[1, 5, 100], n_test=10_000)
+    logit_matching_claims(
+        lm_bad,
+        t_zero_mean=56.0,
+        t_shifted=3.0,
+        level=0.1,
+        agreement=[0.9, 0.9, 0.901],
+        corr=[0.7, 0.9, 1.0],
+        temperatures=[1, 5, 100],
+        n_test=10_000,
+    )
     assert not any(c.holds for c in lm_bad)
     assert all(re.match(r"^0[126]\.", c.id) for c in [*sp, *t, *lm])

@@ -26,8 +26,7 @@ WORLD = 2
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ, OMP_NUM_THREADS="1", KDLAB_DIST_TIMEOUT="60", GLOO_SOCKET_IFNAME="lo",
-               PYTHONUNBUFFERED="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", KDLAB_DIST_TIMEOUT="60", GLOO_SOCKET_IFNAME="lo", PYTHONUNBUFFERED="1")
     env.pop("KDLAB_RUN_DIR", None)
     return env
 
@@ -56,14 +55,36 @@ class Launch:
 
 
 def _torchrun(args: list[str], folder: Path) -> Launch:
-    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={WORLD}", "--nnodes=1",
-           "--master-addr=127.0.0.1", f"--master-port={free_port()}", "--max-restarts=0", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        f"--nproc-per-node={WORLD}",
+        "--nnodes=1",
+        "--master-addr=127.0.0.1",
+        f"--master-port={free_port()}",
+        "--max-restarts=0",
+        *args,
+    ]
     return Launch(cmd, _env(), folder)
 
 
 def _kdlab_train(args: list[str], folder: Path, data: Path) -> Launch:
-    cmd = [sys.executable, "-m", "kdlab.dist_train", *args, *TINY, "--nproc", str(WORLD), "--runs",
-           str(folder / "runs"), "--data", str(data), "--timeout", "60"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kdlab.dist_train",
+        *args,
+        *TINY,
+        "--nproc",
+        str(WORLD),
+        "--runs",
+        str(folder / "runs"),
+        "--data",
+        str(data),
+        "--timeout",
+        "60",
+    ]
     env = _env()
     env.pop("OMP_NUM_THREADS")  # torchrun sets 1 per process itself
     return Launch(cmd, env, folder)
@@ -114,8 +135,12 @@ def scenario(name: str):
     if name == "soft_ensemble":  # a BatchedMLP distilled from per-member teacher logits (M, N, C)
         model = BatchedMLP(3, 64, [16], 4)
         teacher = torch.randn(3, 150, 4, generator=torch.Generator().manual_seed(1)) * 3
-        return model, dict(x=x, y=y, teacher_logits=teacher,
-                           config=TrainConfig(**base, temperature=4.0, hard_weight=0.3, schedule="cosine"))
+        return model, dict(
+            x=x,
+            y=y,
+            teacher_logits=teacher,
+            config=TrainConfig(**base, temperature=4.0, hard_weight=0.3, schedule="cosine"),
+        )
     if name == "sample_batch":  # a custom sampler (as specialists use): 40 indices per step from the generator
         model = MLP(64, [16], 4)
 
@@ -223,10 +248,12 @@ def test_ddp_equals_single_process_and_jobs_split(launches):
         history = fit(model, device="cpu", **kwargs)
         ref = model.state_dict()
         for key in ref:
-            torch.testing.assert_close(got[name]["state"][key], ref[key], rtol=1e-4, atol=2e-5,
-                                       msg=lambda m, k=key, n=name: f"{n}/{k}: {m}")
-        torch.testing.assert_close(torch.tensor(got[name]["loss"]), torch.tensor(history.train_loss),
-                                   rtol=1e-4, atol=1e-6)
+            torch.testing.assert_close(
+                got[name]["state"][key], ref[key], rtol=1e-4, atol=2e-5, msg=lambda m, k=key, n=name: f"{n}/{k}: {m}"
+            )
+        torch.testing.assert_close(
+            torch.tensor(got[name]["loss"]), torch.tensor(history.train_loss), rtol=1e-4, atol=1e-6
+        )
     model, kwargs = scenario("hard_jitter_maxnorm")  # the interrupted and resumed DDP run == uninterrupted fit
     fit(model, device="cpu", **kwargs)
     for key, ref in model.state_dict().items():
@@ -238,7 +265,6 @@ def test_ddp_equals_single_process_and_jobs_split(launches):
         ref = _job(i)["state"]
         for key in ref:
             torch.testing.assert_close(job["state"][key], ref[key], rtol=1e-5, atol=1e-6)
-
 
 
 def test_ensemble_members_split_across_ranks_equal_members_trained_alone(launches, mnist_dir):
@@ -311,8 +337,9 @@ def test_ddp_equals_single_process_on_two_gpus_with_nccl(tmp_path):
         history = fit(model, device="cuda:0", **kwargs)
         for key, ref in model.state_dict().items():
             torch.testing.assert_close(got[name]["state"][key], ref.cpu(), rtol=1e-4, atol=5e-5)
-        torch.testing.assert_close(torch.tensor(got[name]["loss"]), torch.tensor(history.train_loss), rtol=1e-4,
-                                   atol=1e-6)
+        torch.testing.assert_close(
+            torch.tensor(got[name]["loss"]), torch.tensor(history.train_loss), rtol=1e-4, atol=1e-6
+        )
 
 
 if __name__ == "__main__" and len(sys.argv) in (3, 4) and sys.argv[1] == "worker":

@@ -63,8 +63,9 @@ def test_eq3_equals_eq4_for_zero_meaned_logits():
     z, v = _pair(offset=2.0)
     z, v = zero_mean(z), zero_mean(v)
     for T in (1.0, 3.0, 100.0):
-        torch.testing.assert_close(high_temperature_gradient(z, v, T), logit_matching_gradient(z, v, T),
-                                   rtol=1e-12, atol=1e-18)
+        torch.testing.assert_close(
+            high_temperature_gradient(z, v, T), logit_matching_gradient(z, v, T), rtol=1e-12, atol=1e-18
+        )
 
 
 def test_relative_errors_vs_temperature():
@@ -100,9 +101,11 @@ def test_logit_weight_is_curvature_of_t2_scaled_loss(T):
     N = 6
     p = torch.softmax(v / T, -1)
     for b in range(2):
-        H = torch.autograd.functional.hessian(lambda z, pb=p[b:b + 1]: T**2 * soft_cross_entropy(z[None], pb, T), v[b])
+        H = torch.autograd.functional.hessian(
+            lambda z, pb=p[b : b + 1]: T**2 * soft_cross_entropy(z[None], pb, T), v[b]
+        )
         expected = torch.diagonal(H) / ((1 / N) * (1 - 1 / N))
-        torch.testing.assert_close(logit_weight(v[b:b + 1], T)[0], expected, rtol=1e-10, atol=1e-14)
+        torch.testing.assert_close(logit_weight(v[b : b + 1], T)[0], expected, rtol=1e-10, atol=1e-14)
 
 
 def test_logit_weight_limits_and_depth_groups():
@@ -153,8 +156,21 @@ def test_run_limit_experiment_small():
     x_test = torch.rand(64, 20, generator=g)
     t_test = x_test @ w
     y_test = t_test.argmax(-1)
-    res = run_limit_experiment(x, teacher, x_test, y_test, t_test, [1.0, 100.0], hidden=(16,), epochs=2, lr=0.05,
-                               batch_size=64, seed=0, device=torch.device("cpu"), progress=False)
+    res = run_limit_experiment(
+        x,
+        teacher,
+        x_test,
+        y_test,
+        t_test,
+        [1.0, 100.0],
+        hidden=(16,),
+        epochs=2,
+        lr=0.05,
+        batch_size=64,
+        seed=0,
+        device=torch.device("cpu"),
+        progress=False,
+    )
     assert res.labels == ["1", "100", "logit_matching"]
     assert [r["temperature"] for r in res.table] == res.labels
     lm = res.table[-1]

@@ -13,10 +13,13 @@ from kdlab.data.mnist import MNIST
 
 def fake_mnist(n_train: int = 200, n_test: int = 60, seed: int = 0) -> MNIST:
     g = torch.Generator().manual_seed(seed)
-    return MNIST(train_images=torch.randint(0, 256, (n_train, 28, 28), dtype=torch.uint8, generator=g),
-                 train_labels=torch.arange(n_train) % 10,
-                 test_images=torch.randint(0, 256, (n_test, 28, 28), dtype=torch.uint8, generator=g),
-                 test_labels=torch.arange(n_test) % 10, source=None)
+    return MNIST(
+        train_images=torch.randint(0, 256, (n_train, 28, 28), dtype=torch.uint8, generator=g),
+        train_labels=torch.arange(n_train) % 10,
+        test_images=torch.randint(0, 256, (n_test, 28, 28), dtype=torch.uint8, generator=g),
+        test_labels=torch.arange(n_test) % 10,
+        source=None,
+    )
 
 
 def check_consistent(data, mnist: MNIST) -> None:

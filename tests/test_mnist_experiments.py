@@ -53,7 +53,9 @@ def test_teacher_is_784_1200_1200_10_with_dropout_and_max_norm():
     t = make_teacher(PROFILES["quick"])
     assert t.widths == (784, 1200, 1200, 10)
     assert sum(p.numel() for p in t.parameters()) == 784 * 1200 + 1200 + 1200 * 1200 + 1200 + 1200 * 10 + 10
-    assert t.dropout_input == 0 and t.dropout_hidden > 0 and t.max_norm == 3.5  # no input dropout: jitter perturbs inputs
+    assert (
+        t.dropout_input == 0 and t.dropout_hidden > 0 and t.max_norm == 3.5
+    )  # no input dropout: jitter perturbs inputs
 
 
 def test_training_subset_is_seeded_sorted_and_unique():
@@ -91,7 +93,15 @@ def test_batched_sweep_member_trains_exactly_like_a_single_net_at_its_temperatur
     batched = BatchedMLP.from_mlps(singles)
     cfg = TrainConfig(epochs=2, batch_size=32, lr=0.05, hard_weight=0.1, progress=False, seed=5)
     temps = (2.0, 10.0)
-    fit(batched, x, y, config=cfg, teacher_logits=teacher, loss_fn=per_member_distillation_loss(temps, 0.1), device="cpu")
+    fit(
+        batched,
+        x,
+        y,
+        config=cfg,
+        teacher_logits=teacher,
+        loss_fn=per_member_distillation_loss(temps, 0.1),
+        device="cpu",
+    )
     for m, T in enumerate(temps):
         fit(singles[m], x, y, config=replace(cfg, temperature=T), teacher_logits=teacher, device="cpu")
         for a, b in zip(batched.member(m).parameters(), singles[m].parameters()):
@@ -101,11 +111,20 @@ def test_batched_sweep_member_trains_exactly_like_a_single_net_at_its_temperatur
 def _tiny_profile(**kw):
     quick = PROFILES["quick"]
     small = TrainConfig(epochs=1, batch_size=32, lr=0.05, progress=False)
-    return replace(quick, train_size=None, teacher_hidden=(8, 8), student_hidden=(6, 6),
-                   teacher=replace(small, jitter=2), baseline=small,
-                   distilled=replace(small, temperature=20.0, hard_weight=0.1),
-                   sweep=replace(small, hard_weight=0.1), sweep_widths=(5, 3), sweep_temperatures=(1.0, 4.0),
-                   sweep_seeds=(0, 1), **kw)
+    return replace(
+        quick,
+        train_size=None,
+        teacher_hidden=(8, 8),
+        student_hidden=(6, 6),
+        teacher=replace(small, jitter=2),
+        baseline=small,
+        distilled=replace(small, temperature=20.0, hard_weight=0.1),
+        sweep=replace(small, hard_weight=0.1),
+        sweep_widths=(5, 3),
+        sweep_temperatures=(1.0, 4.0),
+        sweep_seeds=(0, 1),
+        **kw,
+    )
 
 
 def _images(n=64, seed=0):
@@ -128,8 +147,10 @@ def test_run_sweep_table_has_one_row_per_width_temperature_seed():
 def test_sweep_claims_reads_best_temperature_and_spreads():
     rows = []
     for T, e800, e30 in [(1, 120, 300), (2.5, 100, 200), (4, 95, 210), (8, 90, 260), (10, 91, 270), (20, 92, 280)]:
-        rows += [{"width": 800, "temperature": T, "seed": 0, "test_errors": e800},
-                 {"width": 30, "temperature": T, "seed": 0, "test_errors": e30}]
+        rows += [
+            {"width": 800, "temperature": T, "seed": 0, "test_errors": e800},
+            {"width": 30, "temperature": T, "seed": 0, "test_errors": e30},
+        ]
     claims = sweep_claims(pd.DataFrame(rows))
     assert claims[800]["best_temperature"] == 8 and claims[800]["high_t_spread"] == 1  # T ∈ {10, 20}
     assert claims[800]["all_t_spread"] == 30
@@ -196,4 +217,3 @@ def test_transfer_and_validation_are_disjoint_and_cover_what_the_profile_says():
     assert len(transfer) == 900 and len(val) == 100 and not set(transfer.tolist()) & set(val.tolist())
     with pytest.raises(ValueError, match="validation_size"):
         transfer_and_validation(cases, replace(whole, validation_size=1000))
-

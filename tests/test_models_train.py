@@ -49,8 +49,14 @@ def test_batched_max_norm_is_per_member_and_unit():
     assert ens.member(1).layers[0].weight.norm(dim=1).max().item() > 0.99  # scaled down to the bound, not below
 
 
-@pytest.mark.parametrize("kwargs", [dict(in_features=0, hidden=[3], num_classes=2), dict(in_features=3, hidden=[3], num_classes=2, dropout_hidden=1.0),
-                                    dict(in_features=3, hidden=[3], num_classes=2, max_norm=0)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(in_features=0, hidden=[3], num_classes=2),
+        dict(in_features=3, hidden=[3], num_classes=2, dropout_hidden=1.0),
+        dict(in_features=3, hidden=[3], num_classes=2, max_norm=0),
+    ],
+)
 def test_bad_model_parameters_raise(kwargs):
     with pytest.raises(ValueError):
         MLP(**kwargs)
@@ -60,7 +66,9 @@ def test_fit_learns_and_evaluate_counts_errors():
     x, y = _blobs()
     net = MLP(20, [32], 4)
     before = evaluate(net, x, y).errors
-    hist = fit(net, x, y, config=TrainConfig(epochs=3, batch_size=64, lr=0.05, progress=False), x_val=x, y_val=y, device="cpu")
+    hist = fit(
+        net, x, y, config=TrainConfig(epochs=3, batch_size=64, lr=0.05, progress=False), x_val=x, y_val=y, device="cpu"
+    )
     after = evaluate(net, x, y)
     assert after.errors < before and after.errors < 30
     assert hist.val_errors[-1] == after.errors
@@ -87,8 +95,13 @@ def test_distillation_target_moves_student_towards_teacher():
     fit(teacher, x, y, config=TrainConfig(epochs=3, batch_size=64, lr=0.05, progress=False), device="cpu")
     t_logits = predict_logits(teacher, x)
     student = MLP(20, [32], 4)
-    fit(student, x, config=TrainConfig(epochs=3, batch_size=64, lr=0.05, temperature=4.0, progress=False),
-        teacher_logits=t_logits, device="cpu")
+    fit(
+        student,
+        x,
+        config=TrainConfig(epochs=3, batch_size=64, lr=0.05, temperature=4.0, progress=False),
+        teacher_logits=t_logits,
+        device="cpu",
+    )
     agree = (predict_logits(student, x).argmax(1) == t_logits.argmax(1)).float().mean().item()
     assert agree > 0.95
 
@@ -154,7 +167,12 @@ def test_jitter_shifts_whole_images_within_range():
 def test_fit_rejects_jitter_with_precomputed_teacher():
     x, y = _blobs(n=64, d=784)
     with pytest.raises(ValueError, match="jitter"):
-        fit(MLP(784, [8], 4), x, config=TrainConfig(epochs=1, jitter=2, progress=False), teacher_logits=torch.zeros(64, 4))
+        fit(
+            MLP(784, [8], 4),
+            x,
+            config=TrainConfig(epochs=1, jitter=2, progress=False),
+            teacher_logits=torch.zeros(64, 4),
+        )
 
 
 def test_bad_config_raises():
@@ -195,8 +213,13 @@ def test_fit_stops_with_a_clear_error_when_training_diverges():
     torch.manual_seed(0)
     x, y = torch.randn(256, 20) * 50, torch.randint(0, 3, (256,))
     with pytest.raises(TrainingDiverged, match="diverged in epoch .*lower lr"):
-        fit(MLP(20, [64], 3), x, y, config=TrainConfig(epochs=3, lr=1e4, schedule="constant", progress=False),
-            device="cpu")
+        fit(
+            MLP(20, [64], 3),
+            x,
+            y,
+            config=TrainConfig(epochs=3, lr=1e4, schedule="constant", progress=False),
+            device="cpu",
+        )
 
 
 def test_grad_clip_rejects_nonpositive_values():

@@ -124,7 +124,24 @@ def test_run_all_passes_parameters_to_every_notebook_and_refuses_unknown_ones(tm
 
     for path in available_notebooks():
         assert validate(path, "quick", {"SEED": 1}) == {"PROFILE": "quick", "SEED": 1}
-    bad = subprocess.run([sys.executable, "-m", "kdlab.cli", "run", "all", "--profile", "quick", "-p", "THREADS", "2",
-                          "--runs", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kdlab.cli",
+            "run",
+            "all",
+            "--profile",
+            "quick",
+            "-p",
+            "THREADS",
+            "2",
+            "--runs",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode != 0 and "has no parameter THREADS" in bad.stderr + bad.stdout
     assert not any(tmp_path.iterdir())  # nothing ran

@@ -26,7 +26,9 @@ def test_notebook_is_stripped_and_parameterized(path):
     tree = ast.parse("".join(params[0]["source"]))
     values = {}
     for node in tree.body:
-        assert isinstance(node, ast.Assign) and len(node.targets) == 1, f"{path.name}: parameters cell has only assignments"
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, (
+            f"{path.name}: parameters cell has only assignments"
+        )
         name = node.targets[0].id
         assert name.isupper(), f"{path.name}: parameter {name} should be UPPER_CASE"
         values[name] = ast.literal_eval(node.value)  # raises for anything but literals

@@ -22,8 +22,7 @@ def test_full_distributions_give_the_arithmetic_mean():
     N, C = 64, 12
     pg = rand_probs(N, C, seed=1)
     ps = rand_probs(2, N, C, seed=2)
-    q = sp.combine(pg, ps, [np.arange(C)] * 2, active=torch.ones(2, N, dtype=torch.bool), steps=400,
-                   full_softmax=True)
+    q = sp.combine(pg, ps, [np.arange(C)] * 2, active=torch.ones(2, N, dtype=torch.bool), steps=400, full_softmax=True)
     torch.testing.assert_close(q, (pg + ps.sum(0)) / 3, atol=2e-4, rtol=0)
 
 

@@ -135,8 +135,9 @@ def test_soft_target_artifact_follows_the_contract():
     np.testing.assert_array_equal(art["indices"], [4, 0, 17])
     assert art["teacher_logits"].dtype == np.float32 and art["teacher_logits"].shape == (3, 10)
     assert art["soft_targets"].shape == (3, 2, 10)
-    np.testing.assert_allclose(art["soft_targets"][:, 1], _np_softmax(art["teacher_logits"].astype(float), 5.0),
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        art["soft_targets"][:, 1], _np_softmax(art["teacher_logits"].astype(float), 5.0), rtol=1e-5, atol=1e-7
+    )
 
 
 def test_profiles_are_consistent():
@@ -152,7 +153,9 @@ def test_mlp_from_state_round_trip_and_teacher_reuse(tmp_path, monkeypatch):
 
     monkeypatch.setenv("KDLAB_RUNS", str(tmp_path))
     monkeypatch.delenv("KDLAB_RUN_DIR", raising=False)
-    spec = TeacherSpec(hidden=(7, 5), epochs=1, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5, jitter=2)  # full-profile path
+    spec = TeacherSpec(
+        hidden=(7, 5), epochs=1, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5, jitter=2
+    )  # full-profile path
     x = torch.rand(64, 784)
     y = torch.randint(0, 10, (64,))
     model, source = teacher_for(spec, x, y, profile="quick", seed=3, device=torch.device("cpu"), progress=False)

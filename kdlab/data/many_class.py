@@ -99,8 +99,9 @@ def _digest(*tensors: torch.Tensor) -> str:
     return h.hexdigest()
 
 
-def build_mnist100(n_train_per_class: int = 600, n_test_per_class: int = 100, seed: int = 0,
-                   mnist: MNIST | None = None) -> MNIST100:
+def build_mnist100(
+    n_train_per_class: int = 600, n_test_per_class: int = 100, seed: int = 0, mnist: MNIST | None = None
+) -> MNIST100:
     """MNIST-100 with balanced classes (``n_*_per_class`` pairs each), deterministic in ``seed``.
 
     Defaults give 60,000 train / 10,000 test pairs, the size of MNIST itself. ``mnist`` may be passed to reuse an

