@@ -1,7 +1,8 @@
 """Reading the run store for the dashboard: cached, defensive, numpy/pandas only (the dashboard never imports torch).
 
 Every page goes through here, so three rules hold everywhere:
-- runs are listed with ``kdlab.runs.list_runs`` and cached keyed by ``store_mtime`` (a new run changes the key, so it
+- runs are listed from two stores — the user's (``runs/``, labelled ``yours``) and the published reference results
+  (``reference/``, labelled ``reference``; ``kdlab.reference``) — with ``kdlab.runs.list_runs``, and cached keyed by ``store_mtime`` (a new run changes the key, so it
   appears without restarting Streamlit);
 - an artifact is read with its file's mtime in the cache key and checked against the contract in
   ``notebooks/README.md`` (or, for the extra artifacts a notebook writes, against ``EXTRA``); a missing or malformed
@@ -17,6 +18,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from kdlab import reference as published
 from kdlab import runs as store
 from kdlab.claims import FILE as CLAIMS_FILE
 from kdlab.claims import Claim, read_claims
@@ -121,6 +124,33 @@ def runs_dir(argv: list[str] | None = None) -> Path:
     return store.runs_root(flag).resolve()
 
 
+def reference_dir(argv: list[str] | None = None) -> Path:
+    """The reference store: ``--reference DIR`` after ``streamlit run dashboard/app.py --``, else
+    ``$KDLAB_REFERENCE``, else ``<project>/reference``."""
+    argv = sys.argv[1:] if argv is None else argv
+    flag = None
+    for i, arg in enumerate(argv):
+        if arg == "--reference" and i + 1 < len(argv):
+            flag = argv[i + 1]
+        elif arg.startswith("--reference="):
+            flag = arg.split("=", 1)[1]
+    return published.reference_root(flag).resolve()
+
+
+YOURS, REFERENCE = "yours", "reference"
+
+
+def column(run: store.RunInfo) -> str:
+    """The Claims page's column of a run: its profile, with ``· reference`` for a published run."""
+    return run.profile if run.origin != REFERENCE else f"{run.profile} · {REFERENCE}"
+
+
+def column_order(name: str) -> tuple[bool, int, str]:
+    """Your runs' profiles first (quick, full, paper), then the reference ones."""
+    profile = name.split(" · ")[0]
+    return (name.endswith(REFERENCE), PROFILES.index(profile) if profile in PROFILES else len(PROFILES), name)
+
+
 def notebook_key(run: store.RunInfo) -> str:
     """'03' for a run of 03_mnist_distillation (the folder name's number)."""
     return run.notebook[:2]
@@ -136,10 +166,16 @@ def _list_runs(root: str, stamp: float) -> list[store.RunInfo]:
     return store.list_runs(root)
 
 
-def load_runs(root: Path | None = None) -> list[store.RunInfo]:
-    """Every run (good and bad), newest first; cached until the store's modification time changes."""
+def load_runs(root: Path | None = None, reference: Path | None = None) -> list[store.RunInfo]:
+    """Every run of both stores (good and bad), newest first, each labelled ``origin`` ``yours`` or ``reference``;
+    cached until a store's modification time changes."""
     root = runs_dir() if root is None else root
-    return _list_runs(str(root), store.store_mtime(root))
+    reference = reference_dir() if reference is None else reference
+    runs = [replace(r, origin=YOURS) for r in _list_runs(str(root), store.store_mtime(root))]
+    if Path(reference).resolve() != Path(root).resolve():
+        ref = _list_runs(str(reference), store.store_mtime(reference))
+        runs += [replace(r, origin=REFERENCE) for r in ref if r.path.parent.name != store.STAGING]
+    return sorted(runs, key=lambda r: (r.run_id, r.mtime), reverse=True)
 
 
 def artifact_names(run: store.RunInfo) -> set[str]:
@@ -166,12 +202,13 @@ def usable_runs(nbs: Iterable[str], artifact: str, runs: list[store.RunInfo] | N
 
 
 def newest_complete(runs: list[store.RunInfo] | None = None) -> dict[tuple[str, str], store.RunInfo]:
-    """The newest complete run per (notebook number, profile), e.g. ``{("03", "quick"): RunInfo, ...}``."""
+    """The newest complete run per (notebook number, column): ``{("03", "quick"): RunInfo,
+    ("03", "full · reference"): RunInfo, ...}`` — a published run never hides yours, nor yours a published one."""
     runs = load_runs() if runs is None else runs
     out: dict[tuple[str, str], store.RunInfo] = {}
     for r in runs:  # newest first, so the first complete run of a pair wins
         if r.ok:
-            out.setdefault((notebook_key(r), r.profile), r)
+            out.setdefault((notebook_key(r), column(r)), r)
     return out
 
 

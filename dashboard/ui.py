@@ -40,15 +40,19 @@ def device(run: store.RunInfo) -> str:
 
 
 def label(run: store.RunInfo) -> str:
-    """Short label used in pickers and legends: notebook number, run id, profile."""
-    return f"{notebook_key(run)} · {run.run_id} · {run.profile}"
+    """Short label used in pickers and legends: notebook number, run id, profile (and ``reference`` for a
+    published run)."""
+    tail = f" · {data.REFERENCE}" if run.origin == data.REFERENCE else ""
+    return f"{notebook_key(run)} · {run.run_id} · {run.profile}{tail}"
 
 
 def source(run: store.RunInfo) -> str:
-    """The provenance line shown under every number: which run and profile it came from."""
+    """The provenance line shown under every number: whose run (``yours`` or ``reference``), which run and profile,
+    device, date and commit."""
+    commit = str((run.env or {}).get("git_commit") or "?")[:10]
     return (
-        f"Source: run `{run.notebook}/{run.run_id}` · profile **{run.profile}** · device {device(run)} · "
-        f"{run_date(run)} UTC"
+        f"Source: {run.origin} run `{run.notebook}/{run.run_id}` · profile **{run.profile}** · device {device(run)} · "
+        f"{run_date(run)} UTC · commit `{commit}`"
     )
 
 
@@ -202,8 +206,13 @@ def sidebar(root: Path | None = None) -> None:
     """Where the data comes from, shown on every page."""
     root = data.runs_dir() if root is None else root
     runs = data.load_runs(root)
-    ok = sum(r.ok for r in runs)
-    st.sidebar.caption(f"Run store: `{root}`")
-    st.sidebar.caption(f"{len(runs)} run folder(s), {ok} complete" + ("" if root.is_dir() else " (folder missing)"))
+    ok = sum(r.ok for r in runs if r.origin != data.REFERENCE)
+    st.sidebar.caption(f"Your run store: `{root}`")
+    reference = data.reference_dir()
+    published = [r for r in runs if r.origin == data.REFERENCE]
+    if published:
+        st.sidebar.caption(f"Reference results: `{reference}`, {len(published)} published run(s)")
+    mine = sum(r.origin != data.REFERENCE for r in runs)
+    st.sidebar.caption(f"{mine} run folder(s) of yours, {ok} complete" + ("" if root.is_dir() else " (folder missing)"))
     if (root / "TEST_FIXTURE").exists():
         st.sidebar.warning("This store holds generated TEST FIXTURE runs (tests/fixtures_runs.py), not results.")

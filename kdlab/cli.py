@@ -11,6 +11,8 @@
     kdlab train teacher|ensemble [--nproc N] [...]     torch.distributed training (kdlab.dist_train)
     kdlab exercises [DIR] [--force]                   the lessons' exercises, student versions, into DIR
                                                       (default my-exercises/); a file you changed is kept
+    kdlab publish RUN_DIR [--reference DIR]           copy a finished full/paper run into reference/ (MANIFEST)
+    kdlab report [--readme | --write | --check]       RESULTS.md / README table from reference/
     kdlab check NOTEBOOK... [--hidden]                execute exercise notebooks: passed/failed per exercise
                                                       (exit status 0 only if all pass)
 
@@ -124,6 +126,34 @@ def _check(args: argparse.Namespace) -> None:
     raise SystemExit(0 if all_passed else 1)
 
 
+def _publish(args: argparse.Namespace) -> None:
+    from kdlab.reference import publish
+
+    for run_dir in args.run_dir:
+        print(f"published {publish(run_dir, args.reference)}")
+    from kdlab.report import check
+
+    stale = check()
+    if stale and args.reference is None:
+        print(f"now run `kdlab report --write`: {', '.join(stale)} no longer match reference/")
+
+
+def _report(args: argparse.Namespace) -> None:
+    from kdlab import report
+
+    if args.write:
+        changed = report.write()
+        print("\n".join(f"rewrote {p}" for p in changed) or "README.md and notebooks/RESULTS.md are current")
+    elif args.check:
+        stale = report.check()
+        if stale:
+            print(f"kdlab report: {', '.join(stale)} differ(s) from reference/; run `kdlab report --write`")
+            raise SystemExit(1)
+        print("README.md and notebooks/RESULTS.md match reference/")
+    else:
+        print(report.readme_table() if args.readme else report.results_md(), end="")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kdlab", description="Distilling the Knowledge in a Neural Network: the lab")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +201,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", nargs="?", default="my-exercises", help="working folder (default: my-exercises)")
     p.add_argument("--force", action="store_true", help="overwrite notebooks you have changed")
     p.set_defaults(func=_exercises)
+
+    p = sub.add_parser("publish", help="copy finished full/paper runs into reference/ and rewrite its MANIFEST")
+    p.add_argument("run_dir", nargs="+", help="runs/<notebook>/<run_id> (see `kdlab runs`)")
+    p.add_argument("--reference", default=None, help="reference store (default: $KDLAB_REFERENCE or reference/)")
+    p.set_defaults(func=_publish)
+
+    p = sub.add_parser("report", help="print notebooks/RESULTS.md (or the README's results table) from reference/")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--readme", action="store_true", help="print the README's results table instead")
+    g.add_argument("--write", action="store_true", help="rewrite README.md's table and notebooks/RESULTS.md")
+    g.add_argument("--check", action="store_true", help="exit 1 when either file differs from reference/")
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("check", help="execute an exercise notebook and report each exercise passed or failed")
     p.add_argument("notebook", nargs="+", help="e.g. my-exercises/01_softmax_temperature.ipynb (or several)")

@@ -220,6 +220,9 @@ class Run:
         self.notebook = notebook
         self.params = dict(params)
         self.started = time.time()
+        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        # The commit of the code that runs, read now: a commit made while a long run trains must not be credited.
+        self.commit = git_commit()
         self.device: str | None = None
         self.finished = False
         external = os.environ.get(RUN_DIR_ENV)
@@ -300,6 +303,8 @@ class Run:
         executed notebook and renamed the staging folder into place.
         """
         env = environment(self.device)
+        env["git_commit"] = self.commit
+        env["started_utc"] = self.started_at
         env["wall_time_s"] = round(time.time() - self.started, 2)
         env["peak_memory_mb"] = peak_memory_mb()
         env["schema_version"] = SCHEMA_VERSION
@@ -380,6 +385,7 @@ class RunInfo:
     metrics: dict[str, Any] = field(default_factory=dict)
     schema_version: int | None = None
     mtime: float = 0.0
+    origin: str = "yours"  # the store it was read from: "yours" (the run store) or "reference" (kdlab.reference)
 
     @property
     def ok(self) -> bool:

@@ -1,8 +1,15 @@
 """Shared fixtures. Real MNIST is fetched once (idempotent, SHA-256 verified) for the tests that need it."""
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The committed reference results (reference/) would otherwise appear in every dashboard and store test; tests that
+# are about them point KDLAB_REFERENCE (or a root argument) at the store they mean. Set at import, so subprocesses
+# (streamlit, notebook kernels) inherit it too.
+os.environ["KDLAB_REFERENCE"] = os.path.join(tempfile.gettempdir(), "kdlab-tests-no-reference")
 
 
 @pytest.fixture(scope="session")

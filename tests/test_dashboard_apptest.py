@@ -640,3 +640,31 @@ def test_runs_page_compares_runs_of_one_notebook_unless_asked(monkeypatch, store
     assert list(diff.index) == ["SEED"]  # only the parameters both runs set; the rest apart, in an expander
     assert "of the" in header and "both runs set" in header
     assert any(e.label.startswith("Parameters only one of the runs sets") for e in at.expander)
+
+
+# ----------------------------------------------------------------------------------------------- reference results
+
+
+def test_reference_runs_are_shown_beside_yours_and_labelled(monkeypatch, store, tmp_path):
+    """The published store (KDLAB_REFERENCE) is read too: Claims columns `full · reference` beside your quick runs,
+    the Runs page's `store` column says `reference` or `yours`, and the provenance line names the commit."""
+    ref = tmp_path / "reference"
+    build_store(ref)  # fixture runs standing in for published ones
+    monkeypatch.setenv("KDLAB_REFERENCE", str(ref))
+    at = open_app(monkeypatch, store)
+    columns = set().union(*(set(t.value.columns) for t in at.table))
+    assert {"quick: ours", "full: ours", "full · reference: ours", "quick · reference: ours"} <= columns
+    assert "reference run `03_mnist_distillation/" in texts(at.caption)
+    assert "yours run `03_mnist_distillation/" in texts(at.caption)
+    at = open_app(monkeypatch, store, RUNS)
+    table = at.dataframe[0].value
+    assert set(table["store"]) == {"yours", "reference"}
+    assert len(table) == 17 + 16  # a staging folder in the reference store is not a published run
+    assert "Reference results:" in texts(at.sidebar.caption)
+
+
+def test_without_a_reference_store_only_your_runs_show(monkeypatch, store, tmp_path):
+    monkeypatch.setenv("KDLAB_REFERENCE", str(tmp_path / "none"))
+    at = open_app(monkeypatch, store, RUNS)
+    assert set(at.dataframe[0].value["store"]) == {"yours"}
+    assert "Reference results:" not in texts(at.sidebar.caption)

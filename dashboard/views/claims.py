@@ -1,6 +1,7 @@
 """Claims: every claim of the paper that a notebook tests — the paper's figure, ours, and whether it holds — per
-notebook and profile, read from the ``claims.json`` of the newest complete run of each notebook × profile
-(schema and reader: ``kdlab/claims.py``). Nothing on this page is typed in: a verdict exists only if a run wrote it."""
+notebook and profile, read from the ``claims.json`` of the newest complete run of each notebook × profile — your
+runs, and beside them the published reference runs (``reference/``, full and paper profiles) — (schema and reader:
+``kdlab/claims.py``). Nothing on this page is typed in: a verdict exists only if a run wrote it."""
 
 import pandas as pd
 import streamlit as st
@@ -57,7 +58,10 @@ def headline(found: dict[tuple[str, str], list], profiles: list[str]) -> None:
         )
     others = [f"{p}: {h} of {t} hold" for p, (h, t) in counts.items() if p != "quick"]
     if others:
-        st.caption("In the newest runs of the other profiles — " + " · ".join(others) + ".")
+        st.caption(
+            "In the newest runs of the other profiles (`· reference`: published in `reference/`, made by the lab's "
+            "authors with `kdlab run … --profile full`) — " + " · ".join(others) + "."
+        )
 
 
 def notebook_section(nb: str, newest: dict, found: dict, problems: dict, profiles: list[str], runs: list) -> None:
@@ -89,7 +93,7 @@ def notebook_section(nb: str, newest: dict, found: dict, problems: dict, profile
             icon=":material/table_rows:",
             query_params={"run": run.run_id},
         )
-    lacking = [p for p in data.PROFILES if (nb, p) not in newest]
+    lacking = [p for p in data.PROFILES if (nb, p) not in newest and (nb, f"{p} · {data.REFERENCE}") not in newest]
     if lacking:
         st.caption(
             f"No complete {' or '.join(lacking)} run of this notebook yet "
@@ -105,7 +109,7 @@ def main() -> None:
     runs = data.load_runs(root)
     newest = data.newest_complete(runs)
     nbs = list(data.NOTEBOOKS) + sorted({nb for nb, _ in newest} - set(data.NOTEBOOKS))
-    profiles = list(data.PROFILES) + sorted({p for _, p in newest} - set(data.PROFILES))
+    profiles = sorted(set(data.PROFILES) | {p for _, p in newest}, key=data.column_order)
     found: dict[tuple[str, str], list] = {}  # (notebook, profile) -> claims of its newest complete run
     problems: dict[tuple[str, str], str] = {}  # (notebook, profile) -> why its claims cannot be read
     for key, run in newest.items():

@@ -23,12 +23,14 @@ def runs_table(runs) -> pd.DataFrame:
         rows.append(
             {
                 "run": r.run_id,
+                "store": r.origin,
                 "notebook": r.notebook,
                 "profile": r.profile,
                 "status": status_text(r),
                 "reason": r.problem,
                 "date (UTC)": ui.run_date(r),
                 "device": ui.device(r) if r.env else "",
+                "commit": str(r.env.get("git_commit") or "")[:10],
                 "wall time (s)": float(wall) if isinstance(wall, (int, float)) else None,
                 "headline metrics": ui.headline(r),
             }
@@ -165,6 +167,11 @@ def main() -> None:
     ]
     n_ok = sum(r.ok for r in shown)
     st.markdown(f"**{len(shown)}** of {len(runs)} run folders shown · **{n_ok}** complete · store `{root}`")
+    if any(r.origin == data.REFERENCE for r in runs):
+        st.caption(
+            f"Runs marked `reference` are the published full- and paper-profile results in `{data.reference_dir()}` "
+            "(`kdlab publish`); `yours` are the runs you made."
+        )
     st.dataframe(
         runs_table(shown),
         hide_index=True,
