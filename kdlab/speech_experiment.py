@@ -196,6 +196,23 @@ def ensemble_soft_logits(member_log_probs: torch.Tensor, temperature: float, how
     raise ValueError(f"soft_targets must be 'tempered_mean' or 'mean_of_tempered', got {how!r}")
 
 
+def ensemble_soft_targets(ensemble: torch.nn.Module, x: torch.Tensor, temperatures, how: str,
+                          chunk: int = 65536) -> torch.Tensor:  # fmt: skip
+    """The ensemble's soft-target logits on ``x`` (``ensemble_soft_logits`` per chunk of frames): (frames, classes)
+    for ``"tempered_mean"`` (one set serves every T), else (len(temperatures), frames, classes).
+
+    Why chunks: the members' posteriors are (members, frames, classes) — 18 GB for ten members on the full profile's
+    transfer set with two mixed copies — while each chunk's reduction is as small as its output."""
+    out = []
+    for i in range(0, len(x), chunk):
+        members = log_probs(ensemble, x[i : i + chunk])
+        if how == "tempered_mean":
+            out.append(ensemble_soft_logits(members, 1.0, how))
+        else:
+            out.append(torch.stack([ensemble_soft_logits(members, float(T), how) for T in temperatures]))
+    return torch.cat(out, dim=-2)
+
+
 def mixup_frames(
     x: torch.Tensor, y: torch.Tensor, copies: int, max_weight: float, seed: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -288,12 +305,7 @@ def run_table1(profile: SpeechProfile, data: SpeechData, *, seed: int = 0, devic
     seconds["ensemble"] = time.perf_counter() - t0
     temps = tuple(profile.temperatures)
     x_transfer, y_transfer = mixup_frames(data.train.x, data.train.y, profile.transfer_mixup, profile.mixup_max, seed)
-    members = log_probs(ensemble, x_transfer)  # (M, frames, classes)
-    if profile.soft_targets == "tempered_mean":  # one set of logits serves every temperature
-        teacher = ensemble_soft_logits(members, 1.0, profile.soft_targets)
-    else:  # one target set per temperature: (temperatures, frames, classes)
-        teacher = torch.stack([ensemble_soft_logits(members, T, profile.soft_targets) for T in temps])
-    del members
+    teacher = ensemble_soft_targets(ensemble, x_transfer, temps, profile.soft_targets)
     transfer = FrameSet(x_transfer, y_transfer, data.train.bounds, data.train.speakers)
     t0 = time.perf_counter()
     students, _ = train_distilled(profile, data, teacher, temps, profile.hard_weight, profile.distilled,

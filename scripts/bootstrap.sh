@@ -49,3 +49,4 @@ EXTRA=""
 echo "bootstrap: pip install -e .${EXTRA}"
 $VPY -m pip install -q -e ".${EXTRA}" 2>&1 | grep -vE '^WARNING: Location|^\s*$' || true
 $VPY -c "import kdlab, torch; print(f'bootstrap: kdlab {kdlab.__version__}, torch {torch.__version__}, cuda={torch.cuda.is_available()}')"
+bash scripts/git_filters.sh "$PWD/$VPY"  # nbstripout as the notebooks' git filter (.gitattributes)

@@ -34,3 +34,47 @@ def test_notebook_is_stripped_and_parameterized(path):
         values[name] = ast.literal_eval(node.value)  # raises for anything but literals
     assert values.get("PROFILE") == "quick", f"{path.name}: PROFILE must default to 'quick'"
     assert "SEED" in values and "DEVICE" in values
+
+
+def _git(repo: Path, *args: str) -> str:
+    import subprocess
+
+    cmd = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false", *args]
+    return subprocess.run(cmd, cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("with_filter", [True, False], ids=["filter", "no-filter"])
+def test_a_notebook_a_student_ran_shows_no_change_in_git(tmp_path, with_filter):
+    """With scripts/git_filters.sh (run by the bootstrap), outputs, execution counts and kernel metadata written by
+    JupyterLab are no change to git: `git diff` is empty and `git add` stages nothing. Without the filter both show
+    the change (the check can fail). (`git status` alone may list the file until `git add`: git takes a changed file
+    size as a change without running the filter.)"""
+    import shutil
+    import subprocess
+    import sys
+
+    repo_root = Path(__file__).resolve().parents[1]
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    shutil.copy(repo_root / ".gitattributes", repo / ".gitattributes")
+    src = NOTEBOOKS[0]
+    shutil.copy(src, repo / "notebooks" / src.name)
+    if with_filter:
+        subprocess.run(["bash", str(repo_root / "scripts" / "git_filters.sh"), sys.executable], cwd=repo, check=True)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "lesson")
+    nb = json.loads(src.read_text())
+    for i, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
+        cell["execution_count"] = i + 1
+        cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["teacher: 134 errors\n"]}]
+        cell["metadata"]["execution"] = {"iopub.status.busy": "2026-11-29T10:00:00Z"}
+    nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    (repo / "notebooks" / src.name).write_text(json.dumps(nb, indent=1))
+    diff = _git(repo, "diff")
+    _git(repo, "add", "-A")
+    staged = _git(repo, "status", "--porcelain")
+    if with_filter:
+        assert diff == "" and staged == "", f"a run notebook shows as changed: {staged}"
+    else:
+        assert "teacher: 134 errors" in diff and staged.strip() == f"M  notebooks/{src.name}"

@@ -100,3 +100,21 @@ def test_mixup_frames_keep_the_dominant_label():
     assert E.mixup_frames(x, y, 0, 0.5, seed=0)[0].shape == x.shape
     with pytest.raises(ValueError, match="mixup_max"):
         E.mixup_frames(x, y, 1, 0.7, seed=0)
+
+
+def test_chunked_soft_targets_equal_the_whole_computation():
+    """ensemble_soft_targets (chunks of frames) = ensemble_soft_logits on all members' posteriors at once."""
+    from kdlab.models import BatchedMLP
+
+    torch.manual_seed(0)
+    ens = BatchedMLP(4, 12, (16,), 7).eval()
+    x = torch.randn(301, 12)
+    members = E.log_probs(ens, x)
+    for how, temps in (("tempered_mean", (1.0,)), ("mean_of_tempered", (1.0, 2.0, 5.0))):
+        chunked = E.ensemble_soft_targets(ens, x, temps, how, chunk=64)
+        whole = (
+            E.ensemble_soft_logits(members, 1.0, how)
+            if how == "tempered_mean"
+            else torch.stack([E.ensemble_soft_logits(members, T, how) for T in temps])
+        )
+        assert torch.allclose(chunked, whole, atol=1e-5)
