@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from kdlab import speech_experiment as E
 from kdlab.data.speech import load_corpus
+from kdlab.lessons import speech as E
 
 # Student variants: soft-target form, mixed copies in the transfer set, student epochs, temperatures.
 VARIANTS: dict[str, dict] = {
@@ -91,7 +91,7 @@ def main() -> None:
             teacher = E.ensemble_soft_targets(ensemble, x_t, temps, v["soft_targets"])
             transfer = E.FrameSet(x_t, y_t, data.train.bounds, data.train.speakers)
             cfg = replace(profile.distilled, epochs=epochs, desc=f"student {name}")
-            students, _ = E.train_distilled(profile, data, teacher, temps, profile.hard_weight, cfg,
+            students, _ = E.train_students(profile, data, teacher, temps, profile.hard_weight, cfg,
                                             seed=args.seed + 2, device="cpu", progress=True, train=transfer)  # fmt: skip
             del teacher, transfer, x_t, y_t
             lp = E.log_probs(students, val.x)

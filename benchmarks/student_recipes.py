@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from kdlab.data.mnist import load_mnist
-from kdlab.mnist_experiments import get_profile, make_teacher, teacher_logits_on, train_distilled, validation_split
+from kdlab.lessons.mnist import get_profile, make_teacher, teacher_logits_on, train_distilled, validation_split
 
 VARIANTS: dict[str, dict] = {
     "as_profile": {},

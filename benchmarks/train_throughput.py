@@ -25,9 +25,9 @@ import time
 import torch
 import torch.nn.functional as F
 
+from kdlab.core.models import MLP, BatchedMLP
+from kdlab.core.train import TrainConfig, fit, resolve_device
 from kdlab.data.mnist import load_mnist
-from kdlab.models import MLP, BatchedMLP
-from kdlab.train import TrainConfig, fit, resolve_device
 
 TEACHER = (784, [1200, 1200], 10)
 

@@ -2,7 +2,7 @@
 
 Every page goes through here, so three rules hold everywhere:
 - runs are listed from two stores — the user's (``runs/``, labelled ``yours``) and the published reference results
-  (``reference/``, labelled ``reference``; ``kdlab.reference``) — with ``kdlab.runs.list_runs``, and cached keyed by ``store_mtime`` (a new run changes the key, so it
+  (``reference/``, labelled ``reference``; ``kdlab.store.reference``) — with ``kdlab.store.runs.list_runs``, and cached keyed by ``store_mtime`` (a new run changes the key, so it
   appears without restarting Streamlit);
 - an artifact is read with its file's mtime in the cache key and checked against the contract in
   ``notebooks/README.md`` (or, for the extra artifacts a notebook writes, against ``EXTRA``); a missing or malformed
@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from kdlab import reference as published
-from kdlab import runs as store
 from kdlab.claims import FILE as CLAIMS_FILE
 from kdlab.claims import Claim, read_claims
+from kdlab.store import reference as published
+from kdlab.store import runs as store
 
 log = logging.getLogger("kdlab.dashboard")
 

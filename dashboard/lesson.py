@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, ui
-from kdlab import runs as store
+from kdlab.store import runs as store
 
 T = TypeVar("T")
 

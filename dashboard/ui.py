@@ -19,7 +19,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.data import NOTEBOOKS, notebook_key, run_command
-from kdlab import runs as store
+from kdlab.store import runs as store
 
 log = logging.getLogger("kdlab.dashboard")
 
@@ -51,7 +51,7 @@ def source(run: store.RunInfo) -> str:
     device, date and commit."""
     commit = str((run.env or {}).get("git_commit") or "?")[:10]
     return (
-        f"Source: {run.origin} run `{run.notebook}/{run.run_id}` · profile **{run.profile}** · device {device(run)} · "
+        f"Source: run `{run.notebook}/{run.run_id}` · profile **{run.profile}** · {run.origin} · device {device(run)} · "
         f"{run_date(run)} UTC · commit `{commit}`"
     )
 

@@ -131,7 +131,7 @@ class Claims:
 
     def save(self, run: Any) -> Path:
         """Write ``claims.json`` into the run's folder (beside ``metrics.json``), atomically, strict JSON."""
-        from kdlab.runs import write_json_atomic
+        from kdlab.jsonio import write_json_atomic
 
         params = getattr(run, "params", {})
         path = Path(run.dir) / FILE
@@ -141,7 +141,7 @@ class Claims:
 
 def read_claims(run_dir: str | Path) -> tuple[list[Claim] | None, str]:
     """(claims, "") from a run folder's ``claims.json``, or (None, a one-line problem); never raises."""
-    from kdlab.runs import read_json_object
+    from kdlab.jsonio import read_json_object
 
     path = Path(run_dir) / FILE
     if not path.exists():

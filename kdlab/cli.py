@@ -8,7 +8,7 @@
     kdlab runs                                        list the run store, with status
     kdlab dashboard [--runs DIR] [--port 8501]        Streamlit on 127.0.0.1
     kdlab bench [args]                                benchmarks/train_throughput.py
-    kdlab train teacher|ensemble [--nproc N] [...]     torch.distributed training (kdlab.dist_train)
+    kdlab train teacher|ensemble [--nproc N] [...]     torch.distributed training (kdlab.dist.train)
     kdlab exercises [DIR] [--force]                   the lessons' exercises, student versions, into DIR
                                                       (default my-exercises/); a file you changed is kept
     kdlab publish RUN_DIR [--reference DIR]           copy a finished full/paper run into reference/ (MANIFEST)
@@ -45,11 +45,11 @@ def _fetch(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from kdlab.notebook_runs import available_notebooks, resolve_notebook, run_notebook, validate
+    from kdlab.store.notebook_runs import available_notebooks, resolve_notebook, run_notebook, validate
 
     overrides = {}
     for name, value in args.param or []:
-        from kdlab.notebook_runs import parse_value
+        from kdlab.store.notebook_runs import parse_value
 
         overrides[name] = parse_value(value)
     names = [p.stem for p in available_notebooks()] if args.notebook == "all" else [args.notebook]
@@ -66,7 +66,7 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def _runs(args: argparse.Namespace) -> None:
-    from kdlab.runs import list_runs
+    from kdlab.store.runs import list_runs
 
     runs = list_runs(args.runs)
     if not runs:
@@ -97,7 +97,7 @@ def _bench(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from kdlab.dist_train import main as dist_main
+    from kdlab.dist.train import main as dist_main
 
     raise SystemExit(dist_main([args.what, *args.rest]))
 
@@ -127,11 +127,11 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _publish(args: argparse.Namespace) -> None:
-    from kdlab.reference import publish
+    from kdlab.store.reference import publish
 
     for run_dir in args.run_dir:
         print(f"published {publish(run_dir, args.reference)}")
-    from kdlab.report import check
+    from kdlab.store.report import check
 
     stale = check()
     if stale and args.reference is None:
@@ -139,7 +139,7 @@ def _publish(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
-    from kdlab import report
+    from kdlab.store import report
 
     if args.write:
         changed = report.write()
@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train with torch.distributed; --nproc N launches torchrun (docs/distributed.md)")
     p.add_argument("what", choices=["teacher", "ensemble"])
-    p.add_argument("rest", nargs=argparse.REMAINDER, help="options of `python -m kdlab.dist_train` (see --help there)")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="options of `python -m kdlab.dist.train` (see --help there)")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("exercises", help="write the student versions of the exercise notebooks (exercises/)")

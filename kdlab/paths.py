@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+PROGRESS_ENV = "KDLAB_PROGRESS"  # "lines": `kdlab.core.train.fit` prints compact progress lines instead of a tqdm bar
+
 
 def project_root() -> Path:
     """The kdlab checkout this package belongs to, or the working directory if it is installed elsewhere."""

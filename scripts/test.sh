@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --test
 .venv/bin/ruff check . && .venv/bin/ruff format --check .  # lint and format (pyproject.toml's rules)
+.venv/bin/lint-imports --no-cache  # the package's layer contracts ([tool.importlinter] in pyproject.toml)
 .venv/bin/kdlab fetch mnist
 .venv/bin/kdlab fetch speech --profile quick
 WORK=$(mktemp -d)

@@ -654,8 +654,8 @@ def test_reference_runs_are_shown_beside_yours_and_labelled(monkeypatch, store, 
     at = open_app(monkeypatch, store)
     columns = set().union(*(set(t.value.columns) for t in at.table))
     assert {"quick: ours", "full: ours", "full · reference: ours", "quick · reference: ours"} <= columns
-    assert "reference run `03_mnist_distillation/" in texts(at.caption)
-    assert "yours run `03_mnist_distillation/" in texts(at.caption)
+    assert "· profile **full** · reference · device" in texts(at.caption)
+    assert "· profile **quick** · yours · device" in texts(at.caption)
     at = open_app(monkeypatch, store, RUNS)
     table = at.dataframe[0].value
     assert set(table["store"]) == {"yours", "reference"}

@@ -214,6 +214,14 @@ def test_batch_piece_and_split_jobs_cover_everything():
     assert sorted(sum(shares, [])) == jobs and shares[1] == [1, 4]
 
 
+def test_the_old_module_name_still_runs_with_python_m():
+    """`python -m kdlab.dist_train` (the name before kdlab.dist.train) still starts the trainer."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "kdlab.dist_train", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0 and "teacher" in proc.stdout, proc.stderr[-500:]
+
+
 def test_kdlab_train_command_line_builds_the_torchrun_launch():
     from kdlab.cli import build_parser
     from kdlab.dist_train import _worker_argv, torchrun_command
@@ -225,7 +233,7 @@ def test_kdlab_train_command_line_builds_the_torchrun_launch():
     assert _worker_argv(argv) == ["teacher", "--epochs", "1"]
     cmd = torchrun_command(train_parser().parse_args(argv), _worker_argv(argv))
     assert "--nproc-per-node=4" in cmd and "--nnodes=2" in cmd and "--rdzv-endpoint=node0:29500" in cmd
-    assert cmd[-5:] == ["-m", "kdlab.dist_train", "teacher", "--epochs", "1"]
+    assert cmd[-5:] == ["-m", "kdlab.dist.train", "teacher", "--epochs", "1"]
     with pytest.raises(ValueError, match="rdzv-endpoint"):
         torchrun_command(train_parser().parse_args(["teacher", "--nproc", "2", "--nnodes", "2"]), ["teacher"])
 

@@ -5,7 +5,6 @@ import torch
 
 from kdlab.losses import (
     distillation_loss,
-    ensemble_average,
     logit_matching_loss,
     soft_cross_entropy,
     softmax_t,
@@ -106,14 +105,6 @@ def test_logit_matching_value():
     assert logit_matching_loss(z, v).item() == pytest.approx(0.5 * (1 + 4 + 9 + 1) / 2)
 
 
-def test_ensemble_average_kinds():
-    p = torch.tensor([[[0.7, 0.2, 0.1]], [[0.1, 0.6, 0.3]]])
-    torch.testing.assert_close(ensemble_average(p), torch.tensor([[0.4, 0.4, 0.2]]))
-    geo = torch.sqrt(p[0] * p[1])
-    torch.testing.assert_close(ensemble_average(p, "geometric"), geo / geo.sum(-1, keepdim=True))
-    assert ensemble_average(p, "geometric").sum().item() == pytest.approx(1.0)
-
-
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -126,8 +117,6 @@ def test_ensemble_average_kinds():
         (lambda: distillation_loss(torch.zeros(2, 3), None, torch.zeros(2, 3), 2.0, 0.5), "labels"),
         (lambda: distillation_loss(torch.zeros(2, 3), None, torch.zeros(2, 3), 2.0, -1.0), "hard_weight"),
         (lambda: logit_matching_loss(torch.zeros(2, 3), torch.zeros(3, 3)), "shape"),
-        (lambda: ensemble_average(torch.ones(2, 3) / 3), "models, batch, classes"),
-        (lambda: ensemble_average(torch.ones(1, 2, 3) / 3, "median"), "arithmetic"),
     ],
 )
 def test_invalid_input_raises_clear_value_error(call, message):

@@ -258,3 +258,34 @@ def test_clip_gradients_bounds_a_single_net_global_norm():
     clip_gradients(net, 2.0)
     total = torch.sqrt(sum(p.grad.pow(2).sum() for p in net.parameters()))
     assert torch.isclose(total, torch.tensor(2.0), atol=1e-4)
+
+
+def test_batched_mlp_reads_an_image_batch_of_size_m_as_shared():
+    """A (10, 28, 28) image batch into a 10-member stack is one shared batch of 10 images, not 10 per-member rows."""
+    from kdlab.models import BatchedMLP
+
+    stack = BatchedMLP(10, 784, (16,), 10).eval()
+    images = torch.randn(10, 28, 28)
+    out = stack(images)
+    assert out.shape == (10, 10, 10)
+    torch.testing.assert_close(out, stack(images.flatten(1)))
+    per_member = torch.randn(10, 5, 784)
+    assert stack(per_member).shape == (10, 5, 10)
+    torch.testing.assert_close(stack(per_member)[3], stack.member(3).eval()(per_member[3]), atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="expects"):
+        stack(torch.randn(4, 100))
+
+
+def test_logit_matching_loss_in_fit_ignores_a_per_case_shift():
+    """TrainConfig(loss="logit_matching") matches zero-meaned logits (eq. 4's condition): a teacher whose logits are
+    shifted by a constant per case gives the same loss as the unshifted one."""
+    from kdlab.train import TrainConfig, _soft_loss
+
+    torch.manual_seed(0)
+    z, v = torch.randn(8, 10), torch.randn(8, 10)
+    cfg = TrainConfig(loss="logit_matching")
+    shifted = v + torch.randn(8, 1) * 5
+    torch.testing.assert_close(_soft_loss(z, None, shifted, cfg), _soft_loss(z, None, v, cfg))
+    from kdlab.losses import logit_matching_loss
+
+    assert logit_matching_loss(z, shifted) > logit_matching_loss(z, v) + 1  # Caruana's plain form is not shift-free

@@ -187,3 +187,31 @@ def test_conditional_accuracy_and_table4():
     assert t4.n_specialists.tolist() == [0, 1, 2]
     assert t4.n_test_examples.tolist() == [1, 2, 1]
     assert t4.n_changed_correct.tolist() == [0, 1, 0]
+
+
+@pytest.mark.parametrize("full_softmax", [False, True])
+def test_batched_eq5_equals_the_plain_per_case_form(full_softmax):
+    """``combine`` (every case at once, padded layouts, masks) = ``combine_plain`` (one case, as §5.4 states it)."""
+    torch.manual_seed(0)
+    N, C = 6, 9
+    classes = [np.array([0, 1, 2]), np.array([3, 4]), np.array([2, 5, 6, 7])]
+    pg = torch.softmax(torch.randn(N, C) * 2, -1)
+    width = C if full_softmax else max(len(c) for c in classes) + 1
+    ps = torch.zeros(len(classes), N, width)
+    for m, cl in enumerate(classes):
+        if full_softmax:
+            ps[m] = torch.softmax(torch.randn(N, C) * 2, -1)
+        else:
+            p = torch.softmax(torch.randn(N, len(cl) + 1) * 2, -1)
+            ps[m, :, : len(cl)], ps[m, :, -1] = p[:, :-1], p[:, -1]
+    active = torch.rand(len(classes), N) < 0.6
+    batched = sp.combine(pg, ps, classes, active=active, steps=150, full_softmax=full_softmax)
+    for n in range(N):
+        mine = [
+            (cl, ps[m, n] if full_softmax else torch.cat([ps[m, n, : len(cl)], ps[m, n, -1:]]))
+            for m, cl in enumerate(classes)
+            if active[m, n]
+        ]
+        plain = sp.combine_plain(pg[n], mine, steps=150, full_softmax=full_softmax)
+        torch.testing.assert_close(batched[n], plain, atol=2e-5, rtol=1e-4)
+    assert not torch.allclose(batched, pg)  # the specialists moved some cases: the comparison is not vacuous

@@ -3,7 +3,7 @@
 The paper's specialists (§5) need many classes whose confusions cluster (JFT's mushroom types). JFT cannot be had,
 so kdlab builds one from real data: an image is two MNIST digits side by side (28×56), its class the two-digit
 number ``10·left + right`` (00–99). A generalist that confuses 4 with 9 confuses 44/49/94/99 — the confusable
-subsets that covariance clustering (``kdlab.specialists.covariance_clusters``) should find. Introduced in
+subsets that covariance clustering (``kdlab.lessons.specialists.covariance_clusters``) should find. Introduced in
 notebook 06.
 
 Recipe (recorded in ``MNIST100.recipe``; version bumps if it changes): ``np.random.default_rng(seed)``; for each

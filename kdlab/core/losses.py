@@ -118,24 +118,6 @@ def logit_matching_loss(student_logits: Tensor, teacher_logits: Tensor) -> Tenso
     return 0.5 * (student_logits - teacher_logits.detach()).pow(2).sum(dim=-1).mean()
 
 
-def ensemble_average(probs: Tensor, kind: str = "arithmetic") -> Tensor:
-    """Combine an ensemble's predictions, ``probs`` of shape (models, batch, classes).
-
-    ``arithmetic``: mean of the distributions (§4: "averaging their predictive distributions").
-    ``geometric``: exp(mean log p), renormalized over classes so each row sums to 1 again.
-    """
-    if not isinstance(probs, torch.Tensor) or probs.dim() != 3:
-        shape = tuple(probs.shape) if isinstance(probs, torch.Tensor) else type(probs).__name__
-        raise ValueError(f"probs must have shape (models, batch, classes), got {shape}")
-    _check_probs("probs", probs)
-    if kind == "arithmetic":
-        return probs.mean(dim=0)
-    if kind == "geometric":
-        log_mean = torch.log(probs.clamp_min(torch.finfo(probs.dtype).tiny)).mean(dim=0)
-        return torch.softmax(log_mean, dim=-1)
-    raise ValueError(f"kind must be 'arithmetic' or 'geometric', got {kind!r}")
-
-
 def per_member_distillation_loss(temperatures: tuple[float, ...], hard_weight: float):
     """A ``fit`` loss for a ``BatchedMLP`` whose member m distils at ``temperatures[m]``.
 

@@ -3,7 +3,7 @@
 * Table 1 — a baseline frame classifier; 10 models of the same architecture from different random initializations,
   trained as one ``BatchedMLP`` and averaged ("averaging their predictive distributions"); a single model of the
   same size distilled from the ensemble at T ∈ {1, 2, 5, 10} with hard-target weight 0.5 (one ``BatchedMLP`` member
-  per temperature). Test frame accuracy on seen and unseen speakers, phone error rate from ``kdlab.decode`` and the
+  per temperature). Test frame accuracy on seen and unseen speakers, phone error rate from ``kdlab.lessons.decode`` and the
   fraction of the ensemble's gain the distilled model keeps (paper: 58.9 → 61.1 → 60.8 %, > 80 %).
 * Table 5 — the same model on 3 % of the training utterances with hard targets (it overfits; early stopping on a
   validation set) and with the soft targets of the full-data baseline (paper: 44.5 % vs 57.0 %, baseline 58.9 %).
@@ -24,11 +24,12 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from kdlab.core.losses import per_member_distillation_loss
+from kdlab.core.models import BatchedMLP
+from kdlab.core.train import TrainConfig, fit, predict_logits, seed_everything
 from kdlab.data.speech import SpeechCorpus, SpeechSplit, context_windows, feature_stats, normalize
-from kdlab.decode import PhoneHMM, decode, estimate_hmm, phone_error_rate, phone_sequence
-from kdlab.losses import per_member_distillation_loss
-from kdlab.models import BatchedMLP
-from kdlab.train import TrainConfig, fit, predict_logits, seed_everything
+from kdlab.lessons.common import gain_kept
+from kdlab.lessons.decode import PhoneHMM, decode, estimate_hmm, phone_error_rate, phone_sequence
 
 PAPER_TABLE1 = {"baseline": (58.9, 10.9), "10x ensemble": (61.1, 10.7), "distilled": (60.8, 10.7)}  # acc %, WER %
 PAPER_TABLE5 = {"baseline (100% of training set)": (63.4, 58.9), "baseline (3% of training set)": (67.3, 44.5),
@@ -136,13 +137,20 @@ class SpeechData:
         return len(self.phones)
 
 
+def utterance_rows(bounds: torch.Tensor, utts) -> tuple[torch.Tensor, torch.Tensor]:
+    """(rows, bounds) of utterances ``utts`` (in that order): the frame indices to take and the new utterance
+    boundaries. The one way kdlab slices utterances, for corpus splits and for frame sets alike."""
+    utts = [int(u) for u in utts]
+    idx = torch.cat([torch.arange(int(bounds[u]), int(bounds[u + 1])) for u in utts]) if utts else torch.zeros(0).long()
+    lengths = torch.tensor([int(bounds[u + 1] - bounds[u]) for u in utts], dtype=torch.long)
+    return idx, torch.cat([torch.zeros(1).long(), lengths.cumsum(0)])
+
+
 def select_utterances(split: SpeechSplit, utts: list[int] | torch.Tensor) -> SpeechSplit:
     """The sub-split made of utterances ``utts`` (in that order)."""
-    b = split.utt_bounds
-    idx = torch.cat([torch.arange(int(b[u]), int(b[u + 1])) for u in utts]) if len(utts) else torch.zeros(0).long()
-    lengths = torch.tensor([int(b[u + 1] - b[u]) for u in utts], dtype=torch.long)
-    return SpeechSplit(split.feats[idx], split.labels[idx], torch.cat([torch.zeros(1).long(), lengths.cumsum(0)]),
-                       split.speakers[torch.as_tensor(list(utts), dtype=torch.long)])  # fmt: skip
+    idx, bounds = utterance_rows(split.utt_bounds, utts)
+    return SpeechSplit(split.feats[idx], split.labels[idx], bounds,
+                       split.speakers[torch.as_tensor([int(u) for u in utts], dtype=torch.long)])  # fmt: skip
 
 
 def prepare(corpus: SpeechCorpus, profile: SpeechProfile) -> SpeechData:
@@ -243,7 +251,7 @@ def train_hard(profile: SpeechProfile, data: SpeechData, num_models: int, config
     return model, history
 
 
-def train_distilled(profile: SpeechProfile, data: SpeechData, teacher_logits: torch.Tensor, temperatures, hard_weight,
+def train_students(profile: SpeechProfile, data: SpeechData, teacher_logits: torch.Tensor, temperatures, hard_weight,
                     config: TrainConfig, *, seed: int, device, progress: bool, train: FrameSet | None = None,
                     on_epoch_end=None):  # fmt: skip
     """One student per temperature, trained as one ``BatchedMLP`` on the teacher's soft targets (+ hard term).
@@ -258,6 +266,9 @@ def train_distilled(profile: SpeechProfile, data: SpeechData, teacher_logits: to
     return model, history
 
 
+train_distilled = train_students  # its name until the MNIST student (kdlab.lessons.mnist.train_distilled) kept it
+
+
 # ----------------------------------------------------------------------------------------------------- metrics
 def frame_accuracy(log_p: torch.Tensor, y: torch.Tensor) -> float:
     """Fraction of frames whose most probable class is the label (states count as separate classes)."""
@@ -270,12 +281,6 @@ def decoded_per(log_p: torch.Tensor, frames: FrameSet, hmm: PhoneHMM, states: in
     b = frames.bounds.tolist()
     refs = [phone_sequence(frames.y[b[u] : b[u + 1]], states) for u in range(len(b) - 1)]
     return phone_error_rate(refs, [phone_sequence(p, states) for p in paths])
-
-
-def gain_kept(baseline: float, ensemble: float, distilled: float) -> float | None:
-    """(distilled − baseline) / (ensemble − baseline): the share of the ensemble's improvement the student keeps;
-    None when the ensemble gained nothing (no share to keep)."""
-    return (distilled - baseline) / (ensemble - baseline) if ensemble != baseline else None
 
 
 # ----------------------------------------------------------------------------------------------------- Table 1
@@ -308,7 +313,7 @@ def run_table1(profile: SpeechProfile, data: SpeechData, *, seed: int = 0, devic
     teacher = ensemble_soft_targets(ensemble, x_transfer, temps, profile.soft_targets)
     transfer = FrameSet(x_transfer, y_transfer, data.train.bounds, data.train.speakers)
     t0 = time.perf_counter()
-    students, _ = train_distilled(profile, data, teacher, temps, profile.hard_weight, profile.distilled,
+    students, _ = train_students(profile, data, teacher, temps, profile.hard_weight, profile.distilled,
                                   seed=seed + 2, device=device, progress=progress, train=transfer)  # fmt: skip
     seconds["distilled"] = time.perf_counter() - t0
     del teacher
@@ -388,11 +393,8 @@ def small_subset(data: SpeechData, fraction: float, seed: int = 0) -> FrameSet:
     n = len(data.train.speakers)
     k = max(1, round(fraction * n))
     utts = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k].sort().values.tolist()
-    b = data.train.bounds
-    idx = torch.cat([torch.arange(int(b[u]), int(b[u + 1])) for u in utts])
-    lengths = torch.tensor([int(b[u + 1] - b[u]) for u in utts])
-    return FrameSet(data.train.x[idx], data.train.y[idx], torch.cat([torch.zeros(1).long(), lengths.cumsum(0)]),
-                    data.train.speakers[utts])  # fmt: skip
+    idx, bounds = utterance_rows(data.train.bounds, utts)
+    return FrameSet(data.train.x[idx], data.train.y[idx], bounds, data.train.speakers[utts])
 
 
 def _curve_callback(name: str, train: FrameSet, data: SpeechData, curve_frames: int, rows: list):
@@ -427,7 +429,7 @@ def run_table5(profile: SpeechProfile, data: SpeechData, baseline: BatchedMLP, t
                on_epoch_end=_curve_callback(hard_name, small, data, profile.curve_frames, curves))  # fmt: skip
     teacher = log_probs(baseline, small.x)[0]
     cfg = replace(profile.small, desc="3% soft")
-    train_distilled(profile, data, teacher, temps, profile.small_hard_weight, cfg, seed=seed + 3,
+    train_students(profile, data, teacher, temps, profile.small_hard_weight, cfg, seed=seed + 3,
                     device=device, progress=progress, train=small,
                     on_epoch_end=_curve_callback(soft_name, small, data, profile.curve_frames, curves))  # fmt: skip
     curves_df = pd.DataFrame(curves)

@@ -21,8 +21,6 @@ The root is ``runs/`` at the project root (see ``kdlab.paths``) unless the ``KDL
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import platform
 import resource
@@ -38,13 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from kdlab import paths as _paths
+from kdlab.jsonio import read_json_object, to_strict_json, write_json_atomic  # noqa: F401  (part of this API)
+from kdlab.paths import PROGRESS_ENV  # noqa: F401  (part of this API)
 
 SCHEMA_VERSION = 1
 STAGING = ".staging"
 COMPLETE = "COMPLETE"
 FAILED = "FAILED"
 RUN_DIR_ENV = "KDLAB_RUN_DIR"  # set by `kdlab run`: the notebook writes into this staging folder
-PROGRESS_ENV = "KDLAB_PROGRESS"  # "lines": `kdlab.train.fit` prints compact progress lines instead of a tqdm bar
 
 
 def runs_root(root: str | Path | None = None) -> Path:
@@ -56,92 +55,6 @@ def new_run_id(now: datetime | None = None) -> str:
     """Sortable, unique run id: UTC timestamp plus a short random suffix."""
     now = now or datetime.now(timezone.utc)
     return now.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
-
-
-def _json_default(obj: Any) -> Any:
-    """Make numpy/torch scalars and arrays, paths and tuples JSON-serializable."""
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if isinstance(obj, (Path, set)):
-        return str(obj) if isinstance(obj, Path) else sorted(obj)
-    return str(obj)
-
-
-def _plain(obj: Any, where: str, seen: set[int]) -> Any:
-    """``obj`` as plain JSON types (dict/list/str/int/float/bool/None); ValueError naming ``where`` for NaN/inf."""
-    if obj is None or isinstance(obj, (str, bool, int)):
-        return obj
-    if isinstance(obj, float):  # includes numpy.float64
-        if not math.isfinite(obj):
-            name = "NaN" if obj != obj else ("inf" if obj > 0 else "-inf")
-            raise ValueError(
-                f"{where or 'the value'} is {name}; write None (JSON null) for a value that does not exist"
-            )
-        return float(obj)
-    if isinstance(obj, (dict, list, tuple)):
-        if id(obj) in seen:
-            raise ValueError(f"{where or 'the value'} contains itself (circular reference)")
-        seen.add(id(obj))
-        try:
-            if isinstance(obj, dict):
-                out = {}
-                for key, value in obj.items():
-                    key = _plain_key(key, where)
-                    out[key] = _plain(value, f"{where}.{key}" if where else str(key), seen)
-                if len({type(key) for key in out}) > 1:  # e.g. 800 beside "note": sort_keys could not order them
-                    out = {json.dumps(key) if not isinstance(key, str) else key: value for key, value in out.items()}
-                return out
-            return [_plain(value, f"{where}[{i}]", seen) for i, value in enumerate(obj)]
-        finally:
-            seen.discard(id(obj))
-    converted = _json_default(obj)  # numpy/torch scalars and arrays, paths, sets → JSON types (or str)
-    return _plain(converted, where, seen)
-
-
-def _plain_key(key: Any, where: str) -> Any:
-    """A dict key json accepts: str/int/bool/None as they are, numpy/torch scalars as Python numbers."""
-    if key is None or isinstance(key, (str, bool, int)):
-        return key
-    if hasattr(key, "tolist"):
-        key = key.tolist()
-    if isinstance(key, float):
-        if not math.isfinite(key):
-            raise ValueError(f"{where or 'the object'} has the key {key!r}; JSON keys must be finite")
-        return key
-    return key if isinstance(key, (str, bool, int)) else str(key)
-
-
-def to_strict_json(obj: Any) -> str:
-    """Serialize ``obj`` as strict JSON (RFC 8259: no NaN/Infinity), the way the run store writes it.
-
-    numpy/torch scalars and arrays become numbers and lists, paths strings, sets sorted lists. A non-finite float
-    anywhere raises ``ValueError`` naming its key path, e.g. ``metrics.sweep_claims.800.high_t_spread is NaN``:
-    jq, JavaScript and most JSON readers reject ``NaN``, so a value that does not exist must be written as None.
-    """
-    return json.dumps(_plain(obj, "", set()), indent=2, sort_keys=True, allow_nan=False)
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write strict JSON via a temp file and ``os.replace`` so a reader never sees half a file.
-
-    The object is serialized before anything is written: a NaN/inf (``ValueError`` naming the key path and the
-    file) or an unserializable value leaves the previous file as it was and no temp file behind.
-    """
-    path = Path(path)
-    try:
-        text = to_strict_json(obj)
-    except ValueError as e:
-        raise ValueError(f"{path.name}: {e}") from None
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}.tmp")
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def git_commit() -> str | None:
@@ -181,17 +94,14 @@ def environment(device: str | None = None) -> dict[str, Any]:
         "git_commit": git_commit(),
         "kdlab": _version("kdlab"),
     }
-    try:
-        import torch
-
-        env["torch"] = torch.__version__
+    torch = sys.modules.get("torch")  # the store knows no models: it reports torch only where the caller loaded it
+    env["torch"] = torch.__version__ if torch is not None else _version("torch")
+    if torch is not None:
         env["cuda_available"] = torch.cuda.is_available()
         env["torch_threads"] = torch.get_num_threads()
         if torch.cuda.is_available():
             env["gpu"] = torch.cuda.get_device_name(0)
             env["gpu_peak_memory_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
-    except ImportError:  # the dashboard may run without torch
-        pass
     for pkg in ("numpy", "papermill", "streamlit"):
         env[pkg] = _version(pkg)
     if device is not None:
@@ -385,7 +295,7 @@ class RunInfo:
     metrics: dict[str, Any] = field(default_factory=dict)
     schema_version: int | None = None
     mtime: float = 0.0
-    origin: str = "yours"  # the store it was read from: "yours" (the run store) or "reference" (kdlab.reference)
+    origin: str = "yours"  # the store it was read from: "yours" (the run store) or "reference" (kdlab.store.reference)
 
     @property
     def ok(self) -> bool:
@@ -417,19 +327,6 @@ class RunInfo:
         if found is None:
             raise FileNotFoundError(f"run {self.notebook}/{self.run_id} has no artifact '{name}'")
         return found
-
-
-def read_json_object(path: Path) -> tuple[dict[str, Any] | None, str]:
-    """(object, "") from a JSON file holding an object, or (None, a one-line problem); never raises."""
-    if not path.exists():
-        return None, f"{path.name} is missing"
-    try:
-        obj = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        return None, f"{path.name} is not valid JSON ({type(e).__name__}: {str(e)[:80]})"
-    if not isinstance(obj, dict):
-        return None, f"{path.name} does not hold a JSON object"
-    return obj, ""
 
 
 def read_run(path: str | Path) -> RunInfo:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from kdlab.losses import distillation_loss, logit_matching_loss
+from kdlab.core.losses import distillation_loss, logit_matching_loss
 
 Tensor = torch.Tensor
 
@@ -242,8 +242,8 @@ def run_limit_experiment(
     Same start and same data order means any difference between two students comes from their loss alone, so the
     agreement between the T = 100 student and the logit-matching student measures how close eq. 4 is in practice.
     """
-    from kdlab.models import MLP, BatchedMLP
-    from kdlab.train import TrainConfig, errors_from_logits, fit, predict_logits, seed_everything
+    from kdlab.core.models import MLP, BatchedMLP
+    from kdlab.core.train import TrainConfig, errors_from_logits, fit, predict_logits, seed_everything
 
     temps = [float(t) for t in temperatures]
     labels = [f"{t:g}" for t in temps] + ["logit_matching"]

@@ -26,9 +26,10 @@ from typing import Any
 import pandas as pd
 import torch
 
-from kdlab.losses import per_member_distillation_loss  # noqa: F401  (re-exported: its first home)
-from kdlab.models import MLP, BatchedMLP
-from kdlab.train import TrainConfig, evaluate, fit, predict_logits, seed_everything
+from kdlab.core.losses import per_member_distillation_loss  # noqa: F401  (re-exported: its first home)
+from kdlab.core.models import MLP, BatchedMLP
+from kdlab.core.train import TrainConfig, evaluate, fit, predict_logits, seed_everything
+from kdlab.lessons.common import validation_split  # noqa: F401  (re-exported)
 
 PAPER_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3, test errors out of 10,000
 PAPER_TEMPERATURES = (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)  # the sweep this lab runs (§3 names no grid)
@@ -159,13 +160,6 @@ def training_subset(n_total: int, size: int | None, seed: int = 0) -> torch.Tens
     return torch.randperm(n_total, generator=gen)[:size].sort().values
 
 
-def validation_split(n: int = 60_000, n_val: int = 10_000, seed: int = 1234) -> tuple[torch.Tensor, torch.Tensor]:
-    """(train indices, validation indices): a seeded split of the *training* set, for choosing recipes
-    (``benchmarks/teacher_recipes.py``, ``benchmarks/student_recipes.py``) without touching the test set."""
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    return perm[n_val:], perm[:n_val]
-
-
 def transfer_and_validation(
     teacher_cases: torch.Tensor, profile: MnistProfile, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -255,7 +249,7 @@ def train_distilled(
     device: str | torch.device = "auto",
     progress: bool = True,
 ) -> tuple[MLP, float]:
-    """Train a small net on T²·soft + hard_weight·hard (``kdlab.losses.distillation_loss``) over the un-jittered
+    """Train a small net on T²·soft + hard_weight·hard (``kdlab.core.losses.distillation_loss``) over the un-jittered
     transfer set x with the teacher's logits; ``config`` defaults to ``profile.distilled``."""
     config = config or profile.distilled
     if config.jitter:
@@ -370,42 +364,11 @@ def teacher_logits_on(teacher: torch.nn.Module, x: torch.Tensor) -> torch.Tensor
     return predict_logits(teacher, x).float().cpu()
 
 
-def load_or_train_teacher(
-    profile: MnistProfile,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    seed: int = 0,
-    root: str | None = None,
-    device: str | torch.device = "auto",
-    progress: bool = True,
-) -> tuple[MLP, dict[str, Any]]:
-    """The teacher of the newest complete notebook-03 run with this profile, seed and teacher spec, else train one.
+def __getattr__(name: str):
+    """``load_or_train_teacher`` reads the run store, which a lesson module does not: it lives in ``kdlab.notebook``
+    now; the old name resolves there."""
+    if name == "load_or_train_teacher":
+        import importlib
 
-    Returns (teacher in eval mode on ``device``, info) where info says where it came from (``source`` is
-    ``"run store"`` with ``run_id``, or ``"trained"`` with ``wall_time_s``).
-    """
-    import json
-
-    from kdlab.runs import list_runs
-    from kdlab.train import resolve_device
-
-    dev = resolve_device(device)
-    spec = profile.teacher_spec()
-    for info in list_runs(root, TEACHER_NOTEBOOK, include_staging=False):
-        if not info.ok or info.profile != profile.name or info.params.get("SEED", 0) != seed:
-            continue
-        arts = info.artifacts
-        if "teacher" not in arts or "teacher_spec" not in arts:
-            continue
-        try:
-            if json.loads(arts["teacher_spec"].read_text()) != spec:
-                continue
-            model = make_teacher(profile)
-            model.load_state_dict(torch.load(arts["teacher"], map_location="cpu", weights_only=True))
-        except (OSError, ValueError, RuntimeError, KeyError):
-            continue  # a damaged or incompatible artifact: try the next run, else train
-        model.to(dev).eval()
-        return model, {"source": "run store", "run_id": info.run_id, "path": str(info.path)}
-    model, seconds = train_teacher(profile, x, y, seed=seed, device=dev, progress=progress)
-    return model, {"source": "trained", "wall_time_s": round(seconds, 1)}
+        return importlib.import_module("kdlab.notebook").load_or_train_teacher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,7 +3,7 @@
 Launched by ``torchrun`` (``kdlab train ... --nproc N`` does it for you), every process reads ``RANK``,
 ``WORLD_SIZE``, ``LOCAL_RANK`` and ``MASTER_ADDR``/``MASTER_PORT`` from its environment; ``init_distributed``
 joins the group with NCCL on CUDA and gloo on CPU. Not launched distributed, everything here is a no-op:
-``fit_ddp`` *is* ``kdlab.train.fit``, ``split_jobs`` returns every job and ``gather_to_rank0`` a one-item list, so a
+``fit_ddp`` *is* ``kdlab.core.train.fit``, ``split_jobs`` returns every job and ``gather_to_rank0`` a one-item list, so a
 notebook can call these unconditionally.
 
 Why ``fit_ddp`` equals single-process ``fit`` (up to float reordering), step for step:
@@ -26,36 +26,24 @@ gathers onto its device only the rows of its pieces of every batch of that epoch
 from __future__ import annotations
 
 import copy
-import math
 import os
 import socket
-import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
 
-from kdlab.train import (
+from kdlab.core.batches import batch_piece, shift_images  # noqa: F401  (this module's API before the move)
+from kdlab.core.train import (
     History,
     LossFn,
     TrainConfig,
-    _hard_loss,
-    _lr_factor,
-    _save_checkpoint,
-    _soft_loss,
-    check_finite_loss,
-    check_targets,
-    clip_gradients,
-    evaluate,
     fit,
-    make_sgd,
     resolve_device,
-    shift_images,
 )
 
 T = TypeVar("T")
@@ -223,28 +211,6 @@ def map_jobs(fn: Callable[[T], Any], jobs: Sequence[T], env: DistEnv | None = No
 # ------------------------------------------------------------------------------------- data-parallel fit
 
 
-def batch_piece(global_size: int, world: int, rank: int) -> tuple[int, int]:
-    """(start, stop) of rank's piece of a global batch of ``global_size`` rows, as ``tensor_split`` cuts it."""
-    q, r = divmod(global_size, world)
-    start = rank * q + min(rank, r)
-    return start, start + q + (rank < r)
-
-
-def _rows(
-    t: torch.Tensor | None,
-    idx: torch.Tensor,
-    dev: torch.device,
-    member_axis: bool = False,
-    dtype: torch.dtype | None = None,
-) -> torch.Tensor | None:
-    """Rows ``idx`` of ``t`` (along dim 1 for (M, N, C) teacher logits) gathered where ``t`` lives, then moved to ``dev``."""
-    if t is None:
-        return None
-    idx = idx.to(t.device)
-    out = t[:, idx] if member_axis else t[idx]
-    return out.to(dev, dtype) if dtype is not None else out.to(dev)
-
-
 def fit_ddp(
     model: torch.nn.Module,
     x: torch.Tensor,
@@ -260,142 +226,27 @@ def fit_ddp(
     on_epoch_end: Callable[[int, torch.nn.Module], dict[str, float] | None] | None = None,
     env: DistEnv | None = None,
 ) -> History:
-    """``kdlab.train.fit`` with DistributedDataParallel: same arguments, same result up to float reordering.
+    """``kdlab.core.train.fit`` with DistributedDataParallel: same arguments, same result up to float reordering.
 
-    Not distributed, it calls ``fit``. Distributed, every rank passes the *full* ``x``/``y``/``teacher_logits``
-    (kept where they are) and the same ``config``; the device is the rank's (``env.device``). ``loss_fn`` must
-    return a mean over the batch (as every kdlab loss does). Validation errors are computed on rank 0 only;
-    ``on_epoch_end`` runs on every rank (check ``is_main()`` inside it for rank-0-only work); checkpoints are
-    written by rank 0 and read by all. Returns the history (identical train losses on every rank).
+    Not distributed, it is ``fit``. Distributed, every rank passes the *full* ``x``/``y``/``teacher_logits`` (kept
+    where they are) and the same ``config``; ``fit(parallel=env)`` trains this rank's piece of every global batch on
+    the rank's device (``kdlab.core.batches`` says why that equals one process). ``loss_fn`` must return a mean over
+    the batch (as every kdlab loss does). Validation errors are computed on rank 0 only; ``on_epoch_end`` runs on
+    every rank (check ``is_main()`` inside it for rank-0-only work); checkpoints are written by rank 0 and read by
+    all. Returns the history (identical train losses on every rank).
     """
     env = env or current_env()
-    if not env.distributed:
-        return fit(
-            model,
-            x,
-            y,
-            config=config,
-            teacher_logits=teacher_logits,
-            x_val=x_val,
-            y_val=y_val,
-            device=device if str(device) != "auto" else env.device,
-            loss_fn=loss_fn,
-            sample_batch=sample_batch,
-            on_epoch_end=on_epoch_end,
-        )
-    from torch.nn.parallel import DistributedDataParallel as DDP
-    from tqdm.auto import tqdm
-
-    dev, world, rank = env.device, env.world_size, env.rank
-    check_targets(x, y, teacher_logits, config)
-    n = x.shape[0]
-    member_axis = teacher_logits is not None and teacher_logits.dim() == 3
-    model.to(dev)
-    if x_val is not None and env.is_main:
-        x_val, y_val = x_val.to(dev, torch.float32), y_val.to(dev)
-
-    B = config.batch_size
-    steps_per_epoch = max(1, math.ceil(n / B))
-    total_steps = config.epochs * steps_per_epoch
-    optimizer = make_sgd(model, config)  # the very optimizer fit builds
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, _lr_factor(config.schedule, config.warmup_frac, total_steps)
+    return fit(
+        model,
+        x,
+        y,
+        config=config,
+        teacher_logits=teacher_logits,
+        x_val=x_val,
+        y_val=y_val,
+        device=device if str(device) != "auto" else env.device,
+        loss_fn=loss_fn,
+        sample_batch=sample_batch,
+        on_epoch_end=on_epoch_end,
+        parallel=env if env.distributed else None,
     )
-    gen = torch.Generator(device=dev)  # identical on every rank: the global permutation and jitter draws
-    gen.manual_seed(config.seed)
-    torch.manual_seed(config.seed * 1_000_003 + rank)  # dropout masks: independent per rank
-    history = History()
-    start_epoch = 0
-    ckpt = Path(config.checkpoint_path) if config.checkpoint_path else None
-    state = None
-    if ckpt is not None:  # rank 0's checkpoint, sent to all: other nodes need not see rank 0's file system
-        state = torch.load(ckpt, map_location="cpu", weights_only=False) if env.is_main and ckpt.exists() else None
-        state = broadcast_from_rank0(state, env)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])  # moves its tensors to the parameters' device
-        scheduler.load_state_dict(state["scheduler"])
-        gen.set_state(state["generator"])  # a CPU ByteTensor for every device's generator
-        history = History(**state["history"])
-        start_epoch = state["epoch"] + 1
-    ddp = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)  # broadcasts rank 0's parameters
-    max_norm = getattr(model, "apply_max_norm", None)
-
-    bar = tqdm(
-        range(start_epoch, config.epochs), desc=config.desc, leave=False, disable=not (config.progress and env.is_main)
-    )
-    began = time.perf_counter()
-    for epoch in bar:
-        ddp.train()
-        if sample_batch is None:  # this epoch's shard: the rows of this rank's piece of every global batch
-            perm = torch.randperm(n, device=dev, generator=gen)
-            pieces = []
-            for step in range(steps_per_epoch):
-                glob = perm[step * B : (step + 1) * B]
-                lo, hi = batch_piece(glob.shape[0], world, rank)
-                pieces.append(glob[lo:hi])
-            shard = torch.cat(pieces)
-            xs, ys = _rows(x, shard, dev, dtype=torch.float32), _rows(y, shard, dev)
-            ts = _rows(teacher_logits, shard, dev, member_axis, torch.float32)
-            ends = torch.tensor([p.shape[0] for p in pieces]).cumsum(0).tolist()
-        loss_sum = torch.zeros((), device=dev)
-        for step in range(steps_per_epoch):
-            if sample_batch is None:
-                a, b = (ends[step - 1] if step else 0), ends[step]
-                global_size = min(B, n - step * B)
-                lo, _ = batch_piece(global_size, world, rank)
-                xb, yb = xs[a:b], (ys[a:b] if ys is not None else None)
-                tb = None if ts is None else (ts[:, a:b] if member_axis else ts[a:b])
-            else:
-                glob = sample_batch(gen, epoch * steps_per_epoch + step)
-                global_size = glob.shape[0]
-                lo, hi = batch_piece(global_size, world, rank)
-                idx = glob[lo:hi]
-                xb, yb = _rows(x, idx, dev, dtype=torch.float32), _rows(y, idx, dev)
-                tb = _rows(teacher_logits, idx, dev, member_axis, torch.float32)
-            if config.jitter:  # draw the whole batch's offsets (as fit does), apply this rank's columns
-                offsets = torch.randint(0, 2 * config.jitter + 1, (2, global_size), device=dev, generator=gen)
-                xb = shift_images(xb, offsets[:, lo : lo + xb.shape[0]], config.jitter, config.image_shape)
-            out = ddp(xb)
-            if xb.shape[0] == 0:  # an empty piece (tiny last batch): zero gradient, but join the all-reduce
-                loss = out.sum() * 0.0
-            elif loss_fn is not None:
-                loss = loss_fn(out, yb, tb)
-            elif tb is not None:
-                loss = _soft_loss(out, yb, tb, config)
-            else:
-                loss = _hard_loss(out, yb)
-            loss = loss * (xb.shape[0] * world / global_size)  # DDP's mean over ranks → mean over the global batch
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip is not None:  # gradients are all-reduced by now: every rank clips alike
-                clip_gradients(model, config.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            if max_norm is not None:
-                max_norm()
-            loss_sum += loss.detach()
-        dist.all_reduce(loss_sum)  # one collective per epoch: Σ_ranks = world × Σ_steps global-batch loss
-        history.epoch.append(epoch + 1)
-        history.train_loss.append(loss_sum.item() / world / steps_per_epoch)
-        check_finite_loss(history.train_loss[-1], epoch, config)
-        history.lr.append(optimizer.param_groups[0]["lr"])
-        history.seconds.append(round(time.perf_counter() - began, 3))
-        if x_val is not None and env.is_main:
-            errs = evaluate(model, x_val, y_val, batch_size=config.eval_batch_size).errors
-            history.val_errors.append(errs if isinstance(errs, int) else float(sum(errs) / len(errs)))
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", val_errors=history.val_errors[-1])
-        else:
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
-        if on_epoch_end is not None:
-            extra = on_epoch_end(epoch, model) or {}
-            for key, value in extra.items():
-                history.extra.setdefault(key, []).append(float(value))
-            ddp.train()
-        if ckpt is not None:
-            if env.is_main:
-                _save_checkpoint(ckpt, model, optimizer, scheduler, gen, history, epoch)
-            dist.barrier()
-    bar.close()
-    model.eval()
-    return history

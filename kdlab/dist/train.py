@@ -3,9 +3,9 @@
     kdlab train teacher  --profile full --nproc 2                  # DDP on 2 local processes (torchrun for you)
     kdlab train ensemble --profile quick --members 4 --nproc 2     # 4 teachers, 2 per rank, gathered on rank 0
     kdlab train teacher  --profile paper --nproc 8 --nnodes 2 --rdzv-endpoint node0:29500   # on every node
-    torchrun --nproc-per-node 4 -m kdlab.dist_train teacher --profile paper                  # by hand
+    torchrun --nproc-per-node 4 -m kdlab.dist.train teacher --profile paper                  # by hand
 
-The recipe (architecture, dropout, max-norm, jitter, schedule) is notebook 03's: ``kdlab.mnist_experiments``
+The recipe (architecture, dropout, max-norm, jitter, schedule) is notebook 03's: ``kdlab.lessons.mnist``
 profiles, with optional overrides. Every rank loads MNIST into host memory; ``fit_ddp`` puts each rank's shard
 on its device. Rank 0 opens a *staging* run first and finalizes it as COMPLETE only after every rank has finished
 its work (a barrier); any exception on rank 0, including the SIGTERM torchrun sends when another rank dies,
@@ -31,8 +31,8 @@ from typing import Any
 
 import torch
 
-from kdlab.distributed import DistEnv, barrier, fit_ddp, free_port, init_distributed, map_jobs, shutdown
-from kdlab.runs import FAILED, RUN_DIR_ENV, STAGING, finalize, start_run
+from kdlab.dist.ddp import DistEnv, barrier, fit_ddp, free_port, init_distributed, map_jobs, shutdown
+from kdlab.store.runs import FAILED, RUN_DIR_ENV, STAGING, finalize, start_run
 
 ERRORS_ENV = "KDLAB_DIST_ERRORS"  # folder where each rank records its error (set by the launcher)
 RUN_NAMES = {"teacher": "train_mnist_teacher", "ensemble": "train_mnist_ensemble"}
@@ -105,7 +105,7 @@ def torchrun_command(args: argparse.Namespace, worker_argv: list[str]) -> list[s
         raise ValueError("--nnodes > 1 needs --rdzv-endpoint HOST:PORT (the same on every node)")
     else:
         cmd += ["--master-addr=127.0.0.1", f"--master-port={free_port()}"]
-    return [*cmd, "-m", "kdlab.dist_train", *worker_argv]
+    return [*cmd, "-m", "kdlab.dist.train", *worker_argv]
 
 
 PEER_LOST = (
@@ -187,7 +187,7 @@ def launch(args: argparse.Namespace, argv: list[str]) -> int:
 def _precheck(args: argparse.Namespace) -> None:
     """Fail fast, before starting any process, on a bad profile or missing data."""
     from kdlab.data.mnist import find_mnist
-    from kdlab.mnist_experiments import get_profile
+    from kdlab.lessons.mnist import get_profile
 
     get_profile(args.profile)
     find_mnist(args.data)
@@ -197,7 +197,7 @@ def _precheck(args: argparse.Namespace) -> None:
 
 
 def _profile(args: argparse.Namespace):
-    from kdlab.mnist_experiments import get_profile
+    from kdlab.lessons.mnist import get_profile
 
     profile = get_profile(args.profile)
     teacher = replace(
@@ -247,8 +247,8 @@ def _fault(args: argparse.Namespace, env: DistEnv, where: str) -> None:
 
 
 def _train_teacher(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[str, Any]:
-    from kdlab.mnist_experiments import make_teacher
-    from kdlab.train import evaluate, seed_everything
+    from kdlab.core.train import evaluate, seed_everything
+    from kdlab.lessons.mnist import make_teacher
 
     seed_everything(args.seed)  # same initialization on every rank (DDP broadcasts rank 0's anyway)
     model = make_teacher(profile)
@@ -276,8 +276,8 @@ def _train_teacher(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[st
 
 
 def _train_ensemble(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[str, Any]:
-    from kdlab.mnist_experiments import make_teacher
-    from kdlab.train import evaluate, fit, seed_everything
+    from kdlab.core.train import evaluate, fit, seed_everything
+    from kdlab.lessons.mnist import make_teacher
 
     def member(i: int) -> dict[str, Any]:
         seed_everything(args.seed + i)  # a member's result depends on its index only, not on its rank
@@ -311,9 +311,9 @@ def _train_ensemble(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[s
 def _write_run(run, args, env: DistEnv, profile, result: dict[str, Any], x_test, y_test) -> None:
     import pandas as pd
 
-    from kdlab.mnist_experiments import make_teacher
-    from kdlab.models import BatchedMLP
-    from kdlab.train import errors_from_logits, predict_logits
+    from kdlab.core.models import BatchedMLP
+    from kdlab.core.train import errors_from_logits, predict_logits
+    from kdlab.lessons.mnist import make_teacher
 
     common = {
         "world_size": env.world_size,
@@ -359,7 +359,7 @@ def worker(args: argparse.Namespace) -> int:
     run = None
     try:
         from kdlab.data.mnist import load_mnist
-        from kdlab.mnist_experiments import training_subset
+        from kdlab.lessons.mnist import training_subset
 
         profile = _profile(args)
         if env.is_main:

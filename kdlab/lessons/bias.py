@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from kdlab.lessons.common import validation_split  # noqa: F401  (re-exported)
+
 
 def class_mask(labels: torch.Tensor, classes: Sequence[int]) -> torch.Tensor:
     """Boolean mask (N,) of the cases whose label is in ``classes``."""
@@ -36,14 +38,6 @@ def omit_classes(labels: torch.Tensor, omit: Sequence[int]) -> torch.Tensor:
 def keep_classes(labels: torch.Tensor, keep: Sequence[int]) -> torch.Tensor:
     """Indices of a transfer set with only the classes in ``keep`` (e.g. only 7s and 8s)."""
     return torch.nonzero(class_mask(labels, keep)).flatten()
-
-
-def validation_split(n: int, size: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """(train_idx, val_idx): a seeded random ``size`` of range(n) held out for choosing the shift; both sorted."""
-    if not 0 < size < n:
-        raise ValueError(f"validation size must be in (0, {n}), got {size}")
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    return perm[size:].sort().values, perm[:size].sort().values
 
 
 def shifted_logits(logits: torch.Tensor, classes: Sequence[int], shift: float) -> torch.Tensor:

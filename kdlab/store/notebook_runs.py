@@ -7,7 +7,7 @@ executed notebook next to them, and only then is ``COMPLETE`` written and the fo
 cell, a notebook that never called ``run.finish()``, or Ctrl-C leaves the run marked ``FAILED`` with the reason.
 
 What the terminal shows: papermill's cell counter, and under it the kernel's output as it arrives — the
-notebook's ``print``s and, with ``$KDLAB_PROGRESS=lines`` set for the kernel, ``kdlab.train.fit``'s compact
+notebook's ``print``s and, with ``$KDLAB_PROGRESS=lines`` set for the kernel, ``kdlab.core.train.fit``'s compact
 progress lines (``[teacher] epoch 3/10 · loss 0.2134 · 4.2 s/epoch · ETA 29 s``). ``TerminalRelay`` keeps that
 readable: whole lines only, carriage-return bars collapsed to their latest state every few seconds, ANSI escape
 codes removed, long lines cut, floods summarized. The kernel talks to us over CurveZMQ-encrypted sockets where
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kdlab import paths
-from kdlab.runs import (
+from kdlab.store.runs import (
     COMPLETE,
     FAILED,
     PROGRESS_ENV,

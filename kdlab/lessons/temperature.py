@@ -17,12 +17,12 @@ Introduced in notebook 01 (``01_softmax_temperature.ipynb``); notebook 02 reuses
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from kdlab.losses import softmax_t
+from kdlab.core.losses import softmax_t
 
 Tensor = torch.Tensor
 
@@ -227,7 +227,7 @@ def soft_target_artifact(
 
 def mlp_from_state(state: dict[str, Tensor], spec: TeacherSpec | None = None):
     """Rebuild a kdlab ``MLP`` from a saved state_dict, reading the layer widths off the weight shapes."""
-    from kdlab.models import MLP
+    from kdlab.core.models import MLP
 
     weights = [
         state[k] for k in sorted((k for k in state if k.endswith(".weight")), key=lambda k: int(k.split(".")[1]))
@@ -239,48 +239,13 @@ def mlp_from_state(state: dict[str, Tensor], spec: TeacherSpec | None = None):
     return model.eval()
 
 
-def _compatible(info, spec: TeacherSpec, seed: int) -> bool:
-    saved = info.params.get("teacher_spec") or info.metrics.get("teacher_spec")
-    if not isinstance(saved, dict):
-        return False
-    want = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(spec).items()}
-    return all(saved.get(k) == v for k, v in want.items()) and info.params.get("SEED") == seed
+def train_small_teacher(spec: TeacherSpec, x: Tensor, y: Tensor, *, seed: int, device: torch.device,
+                        progress: bool = True):  # fmt: skip
+    """The small MNIST teacher notebooks 01 and 02 look at, trained from scratch (``kdlab.notebook.teacher_for``
+    reloads a saved one instead when a compatible run exists)."""
+    from kdlab.core.models import MLP
+    from kdlab.core.train import TrainConfig, fit, seed_everything
 
-
-def find_teacher(spec: TeacherSpec, profile: str, seed: int, notebooks=("01_softmax_temperature",)):
-    """Newest complete run of ``notebooks`` (same profile, same teacher spec and seed) with a saved ``teacher``."""
-    from kdlab.runs import list_runs
-
-    for nb in notebooks:
-        for info in list_runs(notebook=nb, include_staging=False):
-            if info.ok and info.profile == profile and "teacher" in info.artifacts and _compatible(info, spec, seed):
-                return info
-    return None
-
-
-def teacher_for(
-    spec: TeacherSpec,
-    x: Tensor,
-    y: Tensor,
-    *,
-    profile: str,
-    seed: int,
-    device: torch.device,
-    reuse: bool = True,
-    progress: bool = True,
-):
-    """The notebooks' MNIST teacher: reloaded from a compatible run of notebook 01 if ``reuse``, else trained.
-
-    Returns ``(model, source)`` where ``source`` is ``"trained"`` or the run folder it came from.
-    """
-    from kdlab.models import MLP
-    from kdlab.train import TrainConfig, fit, seed_everything
-
-    if reuse:
-        info = find_teacher(spec, profile, seed)
-        if info is not None:
-            state = torch.load(info.artifact("teacher"), map_location="cpu", weights_only=True)
-            return mlp_from_state(state, spec).to(device), str(info.path)
     seed_everything(seed)
     model = MLP(x.shape[1], spec.hidden, 10, spec.dropout_input, spec.dropout_hidden, spec.max_norm)
     cfg = TrainConfig(
@@ -293,4 +258,14 @@ def teacher_for(
         desc="teacher",
     )
     fit(model, x, y, config=cfg, device=device)
-    return model.eval(), "trained"
+    return model.eval()
+
+
+def __getattr__(name: str):
+    """``teacher_for`` and ``find_teacher`` read the run store, which a lesson module does not: they live in
+    ``kdlab.notebook`` now; the old names resolve there."""
+    if name in ("teacher_for", "find_teacher"):
+        import importlib
+
+        return getattr(importlib.import_module("kdlab.notebook"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

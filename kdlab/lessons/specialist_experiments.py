@@ -1,5 +1,5 @@
-"""Notebook 06's recipes: profiles, the generalist, distilling the generalist + specialists back into one net, and
-the figures. The method itself lives in ``kdlab.specialists``; this module only wires it into experiments.
+"""Notebook 06's recipes: profiles, the generalist, distilling the generalist + specialists back into one net (the
+figures are in ``kdlab.figures``). The method itself lives in ``kdlab.lessons.specialists``; this module only wires it into experiments.
 
 Profiles (DESIGN.md §2): ``quick`` ≈ 3 CPU-minutes (≈ 1.5–2 min wall on an idle 2-core CPU; CI); ``full`` the
 60k/10k MNIST-100 (≈ 7 min measured with one thread on a busy 2-core CPU); ``paper`` larger widths and budgets,
@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 
-from kdlab.models import MLP
-from kdlab.train import TrainConfig, fit
+from kdlab.core.models import MLP
+from kdlab.core.train import TrainConfig, fit
+from kdlab.lessons.common import gain_kept  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
@@ -179,82 +179,10 @@ def describe_change(change: dict, n: int) -> str:
     )
 
 
-def gain_kept(base: float, teacher: float, student: float) -> float | None:
-    """Fraction of the teacher's gain over the base that the student keeps: (student − base)/(teacher − base)."""
-    return (student - base) / (teacher - base) if teacher != base else None
+def __getattr__(name: str):
+    """The figures moved to ``kdlab.figures`` (a lesson module computes, it does not draw); old names resolve there."""
+    if name in ("cluster_grid_figure", "covariance_figure", "curves_figure"):
+        import importlib
 
-
-# ---------------------------------------------------------------------------------------------- figures
-
-
-def cluster_grid_figure(
-    images: np.ndarray, clusters: list, scores: list[float] | None = None, max_clusters: int = 8, per_row: int = 8
-):
-    """Table 2 analog: one row of example images per cluster (its classes), labelled with the class numbers."""
-    import matplotlib.pyplot as plt
-
-    shown = clusters[:max_clusters]
-    cols = min(per_row, max(len(c) for c in shown))
-    fig, axes = plt.subplots(len(shown), cols, figsize=(1.25 * cols, 0.75 * len(shown) + 0.4), squeeze=False)
-    for r, cl in enumerate(shown):
-        for k in range(cols):
-            ax = axes[r, k]
-            ax.axis("off")
-            if k < len(cl):
-                ax.imshow(images[cl[k]], cmap="gray_r", interpolation="nearest")
-                ax.set_title(f"{int(cl[k]):02d}", fontsize=8, pad=1)
-        label = f"S{r}" + (f" ({scores[r]:.1e})" if scores is not None else "")
-        axes[r, 0].text(-4, 14, label, ha="right", va="center", fontsize=8)
-        if len(cl) > cols:
-            axes[r, -1].text(60, 14, f"+{len(cl) - cols}", va="center", fontsize=8)
-    fig.suptitle("Clusters of classes the generalist predicts together (Table 2 analog)", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def covariance_figure(cov: np.ndarray, order: np.ndarray, assignment: np.ndarray):
-    """The covariance of the generalist's predictions, classes ordered by cluster, cluster blocks outlined."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    c = np.asarray(cov)[np.ix_(order, order)]
-    lim = float(np.quantile(np.abs(c), 0.99)) or 1.0
-    fig, ax = plt.subplots(figsize=(6.4, 5.6))
-    im = ax.imshow(c, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
-    sorted_assign = np.asarray(assignment)[order]
-    start = 0
-    for k in range(1, len(order) + 1):
-        if k == len(order) or sorted_assign[k] != sorted_assign[start]:
-            ax.add_patch(Rectangle((start - 0.5, start - 0.5), k - start, k - start, fill=False, ec="black", lw=0.8))
-            start = k
-    ticks = np.arange(0, len(order), 5)
-    ax.set_xticks(ticks, [f"{int(order[t]):02d}" for t in ticks], fontsize=6, rotation=90)
-    ax.set_yticks(ticks, [f"{int(order[t]):02d}" for t in ticks], fontsize=6)
-    ax.set_title(
-        "Covariance of the generalist's predicted probabilities,\nclasses ordered by K-means cluster", fontsize=10
-    )
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    return fig
-
-
-def curves_figure(curves, title: str):
-    """§6.1: mean conditional accuracy / NLL of the specialists on train and test vs training step, per kind."""
-    import matplotlib.pyplot as plt
-
-    mean = curves.groupby(["kind", "split", "step"], as_index=False)[["cond_acc", "cond_nll"]].mean()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    styles = {"dustbin": "tab:red", "soft": "tab:blue"}
-    for (kind, split), g in mean.groupby(["kind", "split"]):
-        ls = "-" if split == "test" else "--"
-        for ax, col in zip(axes, ["cond_acc", "cond_nll"]):
-            ax.plot(g["step"], g[col], ls, color=styles.get(kind, "k"), label=f"{kind}, {split}")
-    axes[0].set_ylabel("conditional accuracy (own classes)")
-    axes[1].set_ylabel("conditional NLL (own classes)")
-    for ax in axes:
-        ax.set_xlabel("training step")
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+        return getattr(importlib.import_module("kdlab.figures"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

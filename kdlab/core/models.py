@@ -69,7 +69,11 @@ class MLP(nn.Module):
 
     @torch.no_grad()
     def apply_max_norm(self) -> None:
-        """Rescale every unit's incoming weight vector to L2 norm ≤ max_norm (a projection after each step)."""
+        """Rescale every unit's incoming weight vector to L2 norm ≤ max_norm (a projection after each step).
+
+        Every layer, the output layer included: the dropout paper this recipe comes from (the distillation paper's
+        reference [5], Hinton et al. 2012) constrains the hidden units' incoming weights; kdlab's teacher profiles
+        were tuned (on validation) with the output units constrained too, and keep it that way."""
         if self.max_norm is None:
             return
         for layer in self.layers:  # in place: one read for the norms, one read-write for the scale
@@ -117,11 +121,21 @@ class BatchedMLP(nn.Module):
         self.max_norm = max_norm
         self.widths = (in_features, *hidden, num_classes)
 
+    def is_per_member(self, x: torch.Tensor) -> bool:
+        """True when ``x`` is (M, batch, in_features): one batch per member. Anything else whose rows flatten to
+        ``in_features`` — (batch, in) or (batch, 28, 28) images — is one batch shared by every member. Deciding on
+        the shape[0] == M coincidence alone would feed a (10, 28, 28) image batch to a 10-member stack as ten
+        per-member batches of 28 rows."""
+        return x.dim() == 3 and x.shape[0] == self.num_models and x.shape[2] == self.widths[0]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() == 2 or (x.dim() > 2 and x.shape[0] != self.num_models):
+        if not self.is_per_member(x):
+            if x.dim() < 2 or x[0].numel() != self.widths[0]:
+                raise ValueError(
+                    f"BatchedMLP expects (batch, {self.widths[0]}) inputs shared by the members, or "
+                    f"({self.num_models}, batch, {self.widths[0]}) per member; got {tuple(x.shape)}"
+                )
             x = x.flatten(1).unsqueeze(0).expand(self.num_models, -1, -1)  # same batch for every member
-        else:
-            x = x.flatten(2)
         if self.dropout_input > 0:
             x = dropout(x, self.dropout_input, self.training)
         # Activations run feature-major, h = W·h + b with h (M, features, batch): then the weight gradient
@@ -138,7 +152,8 @@ class BatchedMLP(nn.Module):
 
     @torch.no_grad()
     def apply_max_norm(self) -> None:
-        """Max-norm per member and unit: the incoming vector of unit j of member m is w[m, j, :]."""
+        """Max-norm per member and unit: the incoming vector of unit j of member m is w[m, j, :]; every layer, the
+        output layer included, as ``MLP.apply_max_norm`` (which says why)."""
         if self.max_norm is None:
             return
         for w in self.weights:

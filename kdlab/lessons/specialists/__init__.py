@@ -1,0 +1,67 @@
+"""Ensembles of specialists (Hinton, Vinyals & Dean 2015, §5 and §6.1), introduced in notebook 06.
+
+* §5.3 ``covariance_clusters`` — the covariance matrix (classes × classes) of the generalist's predicted class
+  probabilities, and an on-line (mini-batch) K-means on its columns: classes that are predicted *together* end up
+  in one specialist's special subset S^m. ``confusion_clusters`` is the label-using alternative the paper mentions.
+  ``overlap`` lets a class join further clusters whose centre is nearly as close, so several specialists can cover
+  one class (Table 4).
+* §5.2 ``train_specialists`` — every specialist starts from the generalist's weights, sees batches that are half
+  from its special subset and half from the rest, and has a softmax over its classes plus one **dustbin**; after
+  training its dustbin logit is raised by the log of the factor by which its classes were oversampled. §6.1's
+  alternative (``kind="soft"``): a full softmax over all classes, hard targets on its special classes and the
+  generalist's soft targets on the rest.
+* §5.4 eq. 5 ``combine`` — q = softmax(z) minimizing KL(p^g, q) + Σ_{m∈A_k} KL(p^m, q), where a specialist's
+  dustbin is compared with the total q of the classes it does not cover; solved by gradient descent on z for all
+  test cases at once. ``active_specialists`` picks A_k from the generalist's top-n classes.
+
+The four ideas live in four modules — ``clustering`` (§5.3), ``training`` (§5.2, §6.1), ``eq5`` (§5.4, with
+``combine_plain``, eq. 5 for one case exactly as the paper states it, beside the batched ``combine``) and
+``evaluation`` (Tables 3, 4); every name is importable from here.
+
+How the specialists run in parallel: all M specialists are one ``kdlab.core.models.BatchedMLP`` (weights stacked on a
+model axis, one ``baddbmm`` per layer), and every step feeds member m its *own* batch — an (M, batch, features)
+tensor gathered on the device from per-specialist index pools. Output layers of different sizes (|S^m| + 1) are
+padded to a common width and the padding masked to −∞, with the dustbin always in the last column. So the
+"independent training" of §5.5 is one batched model on one device; the members share no parameters or gradients.
+"""
+
+from kdlab.lessons.specialists.clustering import (  # noqa: F401
+    Clustering,
+    _online_kmeans,
+    confusability,
+    confusion_clusters,
+    covariance_clusters,
+    kmeans_columns,
+    pair_agreement,
+    prediction_covariance,
+    soft_confusion,
+)
+from kdlab.lessons.specialists.eq5 import (  # noqa: F401
+    Eq5Layout,
+    active_specialists,
+    combine,
+    combine_plain,
+    eq5_entropy,
+    eq5_layout,
+    eq5_objective,
+)
+from kdlab.lessons.specialists.evaluation import (  # noqa: F401
+    conditional_accuracy,
+    coverage_counts,
+    improvement_by_coverage,
+)
+from kdlab.lessons.specialists.training import (  # noqa: F401
+    NEG,
+    SpecialistConfig,
+    Specialists,
+    _own_class_scores,
+    _pools,
+    _sample,
+    _width,
+    class_maps,
+    conditional_logits,
+    init_from_generalist,
+    oversampling_shift,
+    specialist_scores,
+    train_specialists,
+)
