@@ -29,6 +29,8 @@ VARIANTS: dict[str, dict] = {
                          "temperatures": (1, 2, 5, 10)},
     "mixup2": {"soft_targets": "mean_of_tempered", "transfer_mixup": 2, "epochs": None, "temperatures": (1, 2, 5, 10)},
     "mixup2_long": {"soft_targets": "mean_of_tempered", "transfer_mixup": 2, "epochs": 2, "temperatures": (1, 2)},
+    "mixup2_x3": {"soft_targets": "mean_of_tempered", "transfer_mixup": 2, "epochs": 3, "temperatures": (1,)},
+    "mean_of_tempered_x3": {"soft_targets": "mean_of_tempered", "transfer_mixup": 0, "epochs": 3, "temperatures": (1,)},
 }  # fmt: skip
 # "epochs": None keeps the profile's student epochs; an int multiplies them.
 

@@ -453,3 +453,42 @@ def run_table5(profile: SpeechProfile, data: SpeechData, baseline: BatchedMLP, t
     table["paper_train_frame_acc"] = [PAPER_TABLE5[s][0] for s in table.system]
     table["paper_test_frame_acc"] = [PAPER_TABLE5[s][1] for s in table.system]
     return table, curves_df
+
+
+# ----------------------------------------------------------------------------------------------- the recipe
+RECIPES_CSV = "benchmarks/results/speech_recipes_full.csv"  # written by benchmarks/speech_recipes.py
+
+
+def recipe_comparison(path: str | None = None) -> pd.DataFrame:
+    """The validation table the full profile's recipe was chosen from: per student variant, its best temperature
+    on the validation utterances and the share of the ensemble's validation gain it keeps. Test sets play no part."""
+    from kdlab.paths import project_root
+
+    raw = pd.read_csv(path or project_root() / RECIPES_CSV)
+    best = raw.loc[raw.groupby(["member_epochs", "variant"]).val_distilled.idxmax()]
+    cols = ["variant", "soft_targets", "transfer_mixup", "student_epochs", "temperature", "val_baseline",
+            "val_ensemble", "val_distilled", "gain_kept_val"]  # fmt: skip
+    return best[cols].sort_values("gain_kept_val").reset_index(drop=True)
+
+
+def recipe_sentences(table: pd.DataFrame, profile: SpeechProfile) -> str:
+    """What each lever did on validation, in sentences computed from ``recipe_comparison``'s numbers, and whether
+    ``profile`` uses the variant that kept the most."""
+
+    def describe(row) -> str:
+        targets = "the mean of the members' tempered distributions" if row.soft_targets == "mean_of_tempered" else (
+            "the tempered mean of the members' distributions")  # fmt: skip
+        copies = f"{int(row.transfer_mixup)} mixed copies of the frames" if row.transfer_mixup else "no mixed copies"
+        return (f"- **{row.variant}** ({targets}, {copies}, {int(row.student_epochs)} student epochs): best at "
+                f"T = {row.temperature:g}, {row.val_distilled:.1f} % on validation — "
+                f"{100 * row.gain_kept_val:.0f} % of the ensemble's gain.")  # fmt: skip
+
+    b, e = table.val_baseline.iloc[0], table.val_ensemble.iloc[0]
+    best = table.iloc[-1]
+    head = (f"On the validation utterances the baseline reaches {b:.1f} % and the ensemble {e:.1f} % "
+            f"(+{e - b:.1f} points). From the weakest variant to the strongest:\n\n")  # fmt: skip
+    uses = (profile.soft_targets == best.soft_targets and profile.transfer_mixup == best.transfer_mixup
+            and profile.distilled.epochs == best.student_epochs)  # fmt: skip
+    tail = (f"\n\nThe {profile.name} profile {'uses' if uses else 'does **not** use'} **{best.variant}**, the variant "
+            "that kept the most on validation.")  # fmt: skip
+    return head + "\n".join(describe(r) for r in table.itertuples()) + tail

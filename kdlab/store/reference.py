@@ -124,7 +124,7 @@ def publish(run_dir: str | Path, root: str | Path | None = None) -> Path:
         left_out = _copy_run(source, staging)
         render_html(source / "notebook.ipynb", staging / "notebook.html")
         write_json_atomic(staging / PUBLISHED, {
-            "source": str(source), "published_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "run": f"{info.notebook}/{info.run_id}", "published_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "git_commit": info.env.get("git_commit"), "device": info.env.get("gpu") or info.env.get("device"),
             "left_out": left_out,
         })  # fmt: skip

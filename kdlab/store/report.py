@@ -52,7 +52,10 @@ def _device(info: RunInfo) -> str:
     env = info.env
     if env.get("gpu"):
         return str(env["gpu"])
-    return f"{env.get('device', '?')} ({env.get('cpu_count', '?')} cores, {env.get('torch_threads', '?')} threads)"
+    threads = env.get("torch_threads", "?")
+    return (
+        f"{env.get('device', '?')} ({env.get('cpu_count', '?')} cores, {threads} thread{'' if threads == 1 else 's'})"
+    )
 
 
 def _when(info: RunInfo) -> str:
@@ -125,6 +128,8 @@ def results_md(root: str | Path | None = None) -> str:
     for nb, title in NOTEBOOKS.items():
         out += ["\n", f"## {title}\n", "\n"]
         mine = [(p, runs[(nb, p)]) for p in PROFILES if (nb, p) in runs]
+        if nb == "05_speech_frames":
+            out += _recipe_table(root)
         if not mine:
             out.append(
                 f"No reference run yet: `kdlab run {nb[:2]} --profile full`, then `kdlab publish runs/{nb}/<run_id>`.\n"
@@ -155,6 +160,35 @@ def results_md(root: str | Path | None = None) -> str:
         "[`docs/recipes.md`](../docs/recipes.md).\n",
     ]
     return "".join(out)
+
+
+RECIPES_CSV = "benchmarks/results/speech_recipes_full.csv"  # benchmarks/speech_recipes.py: 05's recipe, on validation
+
+
+def _recipe_table(root: Path) -> list[str]:
+    """Notebook 05's recipe as chosen: every student variant × temperature that ``benchmarks/speech_recipes.py`` scored
+    on the validation utterances (held-out training utterances; the test sets played no part)."""
+    import csv
+
+    path = reference_root(root).parent / RECIPES_CSV
+    if not path.is_file():
+        return []
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = [
+        f"**How the full profile's recipe was chosen** — `{RECIPES_CSV}` (validation utterances only):\n",
+        "\n",
+        "| variant | soft targets | mixed copies | student epochs | T | baseline | ensemble | distilled | gain kept |\n",
+        "|---|---|---|---|---|---|---|---|---|\n",
+    ]
+    for r in rows:
+        kept = f"{100 * float(r['gain_kept_val']):.0f} %" if r["gain_kept_val"] else "—"
+        out.append(
+            f"| {r['variant']} | {r['soft_targets']} | {r['transfer_mixup']} | {r['student_epochs']} | "
+            f"{float(r['temperature']):g} | {r['val_baseline']} % | {r['val_ensemble']} % | {r['val_distilled']} % | "
+            f"{kept} |\n"
+        )
+    return out + ["\n"]
 
 
 def splice_readme(readme: str, table: str) -> str:
