@@ -112,29 +112,27 @@ class ArtifactError(Exception):
 # ----------------------------------------------------------------------------------------------- where and what
 
 
+def _flag(name: str, argv: list[str] | None) -> str | None:
+    """The value of ``--name DIR`` / ``--name=DIR`` after ``streamlit run dashboard/app.py --``, else None."""
+    argv = sys.argv[1:] if argv is None else argv
+    value = None
+    for i, arg in enumerate(argv):
+        if arg == f"--{name}" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith(f"--{name}="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
 def runs_dir(argv: list[str] | None = None) -> Path:
     """The run store: ``--runs DIR`` after ``streamlit run dashboard/app.py --``, else ``$KDLAB_RUNS``, else ./runs."""
-    argv = sys.argv[1:] if argv is None else argv
-    flag = None
-    for i, arg in enumerate(argv):
-        if arg == "--runs" and i + 1 < len(argv):
-            flag = argv[i + 1]
-        elif arg.startswith("--runs="):
-            flag = arg.split("=", 1)[1]
-    return store.runs_root(flag).resolve()
+    return store.runs_root(_flag("runs", argv)).resolve()
 
 
 def reference_dir(argv: list[str] | None = None) -> Path:
     """The reference store: ``--reference DIR`` after ``streamlit run dashboard/app.py --``, else
     ``$KDLAB_REFERENCE``, else ``<project>/reference``."""
-    argv = sys.argv[1:] if argv is None else argv
-    flag = None
-    for i, arg in enumerate(argv):
-        if arg == "--reference" and i + 1 < len(argv):
-            flag = argv[i + 1]
-        elif arg.startswith("--reference="):
-            flag = arg.split("=", 1)[1]
-    return published.reference_root(flag).resolve()
+    return published.reference_root(_flag("reference", argv)).resolve()
 
 
 YOURS, REFERENCE = "yours", "reference"
