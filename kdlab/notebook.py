@@ -6,8 +6,9 @@ compatible run already saved one" — and this is the one place that joins them,
 lesson:
 
     lab = Lab("03_mnist_distillation", PROFILE=PROFILE, SEED=SEED, DEVICE=DEVICE)   # opens the run, records params
-    lab.save(results=table, sweep=sweep_table, soft_targets=arrays, figure=fig)     # csv / npz / png by type
-    lab.close(claims)                                                              # claims.json, env, COMPLETE
+    lab.save(results=table, sweep=sweep_table, soft_targets=arrays)                # csv / npz / json by type
+    lab.figure("fig_sweep", sweep_figure(sweep_table))                             # saved as png, then shown
+    lab.close()                                                                    # lab.claims, env, COMPLETE
 
 ``teacher_for`` (notebooks 01, 02) and ``load_or_train_teacher`` (03, 04) reuse the newest complete run whose saved
 teacher was trained with the same settings and seed; both find it with ``saved_runs``.
@@ -23,6 +24,7 @@ from typing import Any
 
 import torch
 
+from kdlab.claims import Claims
 from kdlab.lessons import mnist as mnist_lesson
 from kdlab.lessons import temperature as temperature_lesson
 from kdlab.store.runs import Run, RunInfo, list_runs, start_run
@@ -35,6 +37,7 @@ class Lab:
 
     def __init__(self, notebook: str, root: str | Path | None = None, **params: Any) -> None:
         self.run: Run = start_run(notebook, params=params, root=root)
+        self.claims = Claims(notebook)  # the lesson's claims module adds to it; close() saves it
 
     @property
     def params(self) -> dict[str, Any]:
@@ -67,9 +70,25 @@ class Lab:
                 written.append(self.run.save_json(name, obj))
         return written
 
+    def figure(self, name: str, fig: Any) -> None:
+        """Save a matplotlib figure as ``artifacts/<name>.png``, show it once, and close it (so the inline backend
+        does not draw it a second time and a long notebook does not keep every figure in memory)."""
+        self.run.save_figure(name, fig)
+        try:
+            from IPython.display import display
+        except ImportError:  # outside IPython: saved, nothing to show
+            pass
+        else:
+            display(fig)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
     def close(self, claims: Any = None) -> Path:
-        """Write the claims (if any) and env, and finish the run; returns the run's final folder."""
-        if claims is not None:
+        """Write the claims (``lab.claims`` unless given; none if empty) and env, and finish the run; returns the
+        run's final folder."""
+        claims = self.claims if claims is None else claims
+        if len(claims):
             claims.save(self.run)
         return self.run.finish()
 
