@@ -8,16 +8,17 @@ train_throughput.py`` measures what this buys against a ``Dataset``/``DataLoader
 One ``fit`` covers every target the paper uses: hard labels, a teacher's soft targets at temperature T (with an
 optional hard term, eq. in ``kdlab.core.losses.distillation_loss``), Caruana's logit matching, or any custom loss; it
 trains a single ``MLP`` or a ``BatchedMLP`` ensemble (every member gets the gradient it would get alone).
+
+The pieces around the loop live beside it — ``config`` (TrainConfig, History, device, seed), ``optim`` (fused SGD,
+schedule, clipping), ``checkpoint`` (save/resume), ``batches`` (device-resident minibatches, jitter) — and are
+re-exported here, so ``from kdlab.core.train import TrainConfig, fit`` keeps working.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,116 +28,16 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from kdlab.core.batches import LocalBatches, ShardedBatches, batch_piece, jitter_images, shift_images  # noqa: F401
+from kdlab.core.checkpoint import load_checkpoint as _load_checkpoint
+from kdlab.core.checkpoint import save_checkpoint as _save_checkpoint
+from kdlab.core.config import History, TrainConfig, config_dict, resolve_device, seed_everything  # noqa: F401
 from kdlab.core.evaluate import EvalResult, errors_from_logits, evaluate, predict_logits  # noqa: F401
 from kdlab.core.losses import distillation_loss, logit_matching_loss
+from kdlab.core.optim import clip_gradients, make_sgd
+from kdlab.core.optim import lr_factor as _lr_factor
 from kdlab.core.progress import ProgressLines, format_duration, progress_lines_enabled  # noqa: F401  (part of this API)
 
 LossFn = Callable[[torch.Tensor, torch.Tensor | None, torch.Tensor | None], torch.Tensor]
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` picks CUDA when available, else CPU; anything else is passed to ``torch.device``."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available; use device='auto' or 'cpu'")
-    return dev
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (all devices) so a run can be repeated."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a training run; notebooks mirror these fields in their parameters cell."""
-
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 0.1  # peak learning rate of the schedule
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 0.0
-    schedule: str = "onecycle"  # "onecycle" (linear warm-up then cosine decay) | "cosine" | "constant"
-    warmup_frac: float = 0.15  # fraction of steps spent warming up in "onecycle"
-    jitter: int = 0  # max shift in pixels (the paper's teacher: 2); needs image_shape
-    image_shape: tuple[int, ...] = (28, 28)
-    temperature: float = 1.0  # distillation temperature T when soft targets are given
-    hard_weight: float = 0.0  # weight of the hard-label term when soft targets are given
-    loss: str = "distill"  # with teacher logits: "distill" (T² soft + hard) or "logit_matching" (½Σ(z − v)² on
-    # logits zero-meaned per case: the high-temperature limit of "distill", eq. 4, which needs zero-meaned logits)
-    grad_clip: float | None = None  # max L2 norm of the gradient (per member of an ensemble); None = no clipping
-    seed: int = 0
-    progress: bool = True
-    desc: str = "train"
-    checkpoint_path: str | None = None  # save every epoch; resume from it if it exists
-    eval_batch_size: int = 4096
-    steps_per_epoch: int | None = None  # None: ⌈N / batch_size⌉ (one pass); set when batches are sampled (specialists)
-    lr_floor: float = 0.01  # the cosine decays to lr_floor × lr
-
-    def __post_init__(self) -> None:
-        checks = [
-            (self.epochs >= 1, f"epochs must be ≥ 1, got {self.epochs}"),
-            (self.batch_size >= 1, f"batch_size must be ≥ 1, got {self.batch_size}"),
-            (self.lr > 0, f"lr must be > 0, got {self.lr}"),
-            (0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}"),
-            (
-                self.schedule in ("onecycle", "cosine", "constant"),
-                f"schedule must be 'onecycle', 'cosine' or 'constant', got {self.schedule!r}",
-            ),
-            (0 <= self.warmup_frac < 1, f"warmup_frac must be in [0, 1), got {self.warmup_frac}"),
-            (self.jitter >= 0, f"jitter must be ≥ 0 pixels, got {self.jitter}"),
-            (self.temperature > 0, f"temperature must be > 0, got {self.temperature}"),
-            (self.hard_weight >= 0, f"hard_weight must be ≥ 0, got {self.hard_weight}"),
-            (
-                self.loss in ("distill", "logit_matching"),
-                f"loss must be 'distill' or 'logit_matching', got {self.loss!r}",
-            ),
-            (self.grad_clip is None or self.grad_clip > 0, f"grad_clip must be > 0 or None, got {self.grad_clip}"),
-            (self.steps_per_epoch is None or self.steps_per_epoch >= 1, "steps_per_epoch must be ≥ 1 or None"),
-            (0 <= self.lr_floor <= 1, f"lr_floor must be in [0, 1], got {self.lr_floor}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
-
-
-@dataclass
-class History:
-    """Per-epoch record of a ``fit``: loss, learning rate, elapsed time and (if validation data) error count."""
-
-    epoch: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    val_errors: list[float] = field(default_factory=list)
-    train_errors: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    extra: dict[str, list[float]] = field(default_factory=dict)  # whatever on_epoch_end returned, per epoch
-
-    def to_frame(self):
-        import pandas as pd
-
-        data = {k: v for k, v in asdict(self).items() if v and k != "extra"}
-        data.update(self.extra)
-        return pd.DataFrame(data)
-
-
-def _lr_factor(schedule: str, warmup_frac: float, total: int, floor: float = 0.01) -> Callable[[int], float]:
-    warm = max(1, int(round(warmup_frac * total))) if schedule == "onecycle" else 0
-
-    def factor(step: int) -> float:
-        if schedule == "constant":
-            return 1.0
-        if step < warm:
-            return (step + 1) / warm
-        progress = (step - warm) / max(1, total - warm)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress))) * (1 - floor) + floor
-
-    return factor
 
 
 def _hard_loss(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -176,23 +77,6 @@ def check_finite_loss(mean_loss: float, epoch: int, config: TrainConfig) -> None
             f"{config.desc}: training diverged in epoch {epoch + 1} (loss {mean_loss}); lower lr (now {config.lr}) "
             f"or set grad_clip (now {config.grad_clip})"
         )
-
-
-@torch.no_grad()
-def clip_gradients(model: torch.nn.Module, max_norm: float) -> None:
-    """Scale gradients to L2 norm ≤ ``max_norm`` — per member for a ``BatchedMLP`` (parameters with a leading
-    member axis), so clipping one member never changes another's step, as if each were trained alone."""
-    grads = [p.grad for p in model.parameters() if p.grad is not None]
-    if not grads:
-        return
-    members = getattr(model, "num_models", None)
-    if members is None:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-        return
-    sq = torch.stack([g.reshape(members, -1).pow(2).sum(1) for g in grads]).sum(0)  # (M,)
-    scale = (max_norm / (sq.sqrt() + 1e-6)).clamp_(max=1.0)
-    for g in grads:
-        g.mul_(scale.view(members, *([1] * (g.dim() - 1))))
 
 
 def check_targets(
@@ -351,53 +235,3 @@ def fit(
     bar.close()
     model.eval()
     return history
-
-
-def _load_checkpoint(path: Path, dev: torch.device, ddp: bool) -> dict | None:
-    """The checkpoint at ``path`` (None if there is none). Under DDP rank 0 reads it and sends it to every rank:
-    other nodes need not see rank 0's file system."""
-    if not ddp:
-        return torch.load(path, map_location=dev, weights_only=False) if path.exists() else None
-    main = torch.distributed.get_rank() == 0
-    box = [torch.load(path, map_location="cpu", weights_only=False) if main and path.exists() else None]
-    torch.distributed.broadcast_object_list(box, src=0)
-    return box[0]
-
-
-def make_sgd(model: torch.nn.Module, config: TrainConfig) -> torch.optim.SGD:
-    """SGD with (Nesterov) momentum; the fused kernel where this torch has it (one pass over the weights
-    instead of several: the optimizer step is memory-bound and was ~20 % of a teacher step on CPU)."""
-    kwargs = dict(
-        lr=config.lr,
-        momentum=config.momentum,
-        nesterov=config.nesterov and config.momentum > 0,
-        weight_decay=config.weight_decay,
-    )
-    try:
-        return torch.optim.SGD(model.parameters(), fused=True, **kwargs)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.SGD(model.parameters(), **kwargs)
-
-
-def _save_checkpoint(path: Path, model, optimizer, scheduler, gen, history: History, epoch: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(
-        {
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "generator": gen.get_state(),
-            "history": asdict(history),
-            "epoch": epoch,
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state(gen.device) if gen.device.type == "cuda" else None,
-        },
-        tmp,
-    )
-    os.replace(tmp, path)  # a crash mid-save leaves the previous checkpoint intact
-
-
-def config_dict(config: TrainConfig) -> dict[str, Any]:
-    """A TrainConfig as a plain dict, for params.json."""
-    return asdict(config)
