@@ -54,6 +54,7 @@ class TrainConfig:
     eval_batch_size: int = 4096
     steps_per_epoch: int | None = None  # None: ⌈N / batch_size⌉ (one pass); set when batches are sampled (specialists)
     lr_floor: float = 0.01  # the cosine decays to lr_floor × lr
+    cuda_graph: bool = True  # on CUDA in one process, replay the step as a CUDA graph (kdlab.core.graphed)
 
     def __post_init__(self) -> None:
         checks = [

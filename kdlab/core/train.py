@@ -32,6 +32,7 @@ from kdlab.core.checkpoint import load_checkpoint as _load_checkpoint
 from kdlab.core.checkpoint import save_checkpoint as _save_checkpoint
 from kdlab.core.config import History, TrainConfig, config_dict, resolve_device, seed_everything  # noqa: F401
 from kdlab.core.evaluate import EvalResult, errors_from_logits, evaluate, predict_logits  # noqa: F401
+from kdlab.core.graphed import GraphedStep, lr_value, tensor_lr
 from kdlab.core.losses import distillation_loss, logit_matching_loss
 from kdlab.core.optim import clip_gradients, make_sgd
 from kdlab.core.optim import lr_factor as _lr_factor
@@ -179,30 +180,40 @@ def fit(
         else None
     )
     bar = tqdm(range(start_epoch, config.epochs), desc=config.desc, disable=not show or lines is not None, leave=False)
+
+    def eager_step(xb, yb, tb, scale=1.0):
+        """forward, loss, backward, clipping, SGD update, max-norm: the step a CUDA graph captures as a whole."""
+        out = net(xb)
+        if scale == 0:  # an empty piece (a tiny last batch on many ranks): zero gradient, but join the all-reduce
+            loss = out.sum() * 0.0
+        elif loss_fn is not None:
+            loss = loss_fn(out, yb, tb)
+        elif tb is not None:
+            loss = _soft_loss(out, yb, tb, config)
+        else:
+            loss = _hard_loss(out, yb)
+        if scale not in (0, 1):
+            loss = loss * scale  # DDP's mean over ranks → the mean over the global batch
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip is not None:  # with DDP the gradients are all-reduced by now: every rank clips alike
+            clip_gradients(model, config.grad_clip)
+        optimizer.step()
+        if max_norm is not None:
+            max_norm()
+        return loss
+
+    run_step = eager_step
+    if config.cuda_graph and dev.type == "cuda" and not ddp:
+        tensor_lr(optimizer)  # the schedule fills it; the captured update reads it
+        run_step = GraphedStep(eager_step, dev)
     began = time.perf_counter()
     for epoch in bar:
         net.train()
         loss_sum = torch.zeros((), device=dev)
         for step, (xb, yb, tb, scale) in enumerate(batches.epoch(epoch, steps_per_epoch, gen)):
-            out = net(xb)
-            if scale == 0:  # an empty piece (a tiny last batch on many ranks): zero gradient, but join the all-reduce
-                loss = out.sum() * 0.0
-            elif loss_fn is not None:
-                loss = loss_fn(out, yb, tb)
-            elif tb is not None:
-                loss = _soft_loss(out, yb, tb, config)
-            else:
-                loss = _hard_loss(out, yb)
-            if scale not in (0, 1):
-                loss = loss * scale  # DDP's mean over ranks → the mean over the global batch
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip is not None:  # with DDP the gradients are all-reduced by now: every rank clips alike
-                clip_gradients(model, config.grad_clip)
-            optimizer.step()
+            loss = run_step(xb, yb, tb) if scale == 1 else eager_step(xb, yb, tb, scale)
             scheduler.step()
-            if max_norm is not None:
-                max_norm()
             loss_sum += loss.detach()
             if lines is not None:
                 lines.step(epoch, step)
@@ -212,7 +223,7 @@ def fit(
         history.epoch.append(epoch + 1)
         history.train_loss.append(loss_sum.item() / steps_per_epoch)  # one sync per epoch
         check_finite_loss(history.train_loss[-1], epoch, config)
-        history.lr.append(optimizer.param_groups[0]["lr"])
+        history.lr.append(lr_value(optimizer))
         history.seconds.append(round(time.perf_counter() - began, 3))
         if x_val is not None and main:
             errs = evaluate(model, x_val, y_val, batch_size=config.eval_batch_size).errors
