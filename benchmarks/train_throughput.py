@@ -72,10 +72,11 @@ def train_flops_per_sample(widths: tuple[int, ...]) -> float:
     return 2 * sum(macs) + 2 * sum(macs) + 2 * sum(macs[1:])
 
 
-def bench_fit(x, y, dev, steps, batch_size, members=None) -> float:
-    """Seconds per step of kdlab's fit (the second of two runs, so warm-up is excluded)."""
+def bench_fit(x, y, dev, steps, batch_size, members=None, graph: bool = True, compiled: bool = False) -> float:
+    """Seconds per step of kdlab's fit (the second of two runs, so warm-up is excluded). ``graph``: replay the step
+    as a CUDA graph (``TrainConfig.cuda_graph``; CUDA only); ``compiled``: the model through ``torch.compile``."""
     n = steps * batch_size
-    cfg = TrainConfig(epochs=1, batch_size=batch_size, lr=0.05, jitter=2, progress=False)
+    cfg = TrainConfig(epochs=1, batch_size=batch_size, lr=0.05, jitter=2, progress=False, cuda_graph=graph)
     times = []
     for _ in range(2):
         torch.manual_seed(0)
@@ -83,6 +84,8 @@ def bench_fit(x, y, dev, steps, batch_size, members=None) -> float:
             model = MLP(*TEACHER, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5)
         else:
             model = BatchedMLP(members, *TEACHER, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5)
+        if compiled:
+            model.forward = torch.compile(model.forward)  # fuses dropout and ReLU; max-norm and SGD stay eager
         sync(dev)
         t = time.perf_counter()
         fit(model, x[:n], y[:n], config=cfg, device=dev)
@@ -145,6 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--members", type=int, default=10)
     ap.add_argument("--ensemble-steps", type=int, default=30)
     ap.add_argument("--workers", type=int, default=None, help="DataLoader workers (default: 2 on CPU, 4 on CUDA)")
+    ap.add_argument("--compile", action="store_true", help="also time the teacher with torch.compile (slow to build)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
 
@@ -159,6 +163,8 @@ def main(argv: list[str] | None = None) -> dict:
     peak = sgemm_rate(dev)
     flops = train_flops_per_sample((784, 1200, 1200, 10))
     step = bench_fit(x, y, dev, args.steps, args.batch_size)
+    eager_step = bench_fit(x, y, dev, args.steps, args.batch_size, graph=False) if dev.type == "cuda" else step
+    compiled_step = bench_fit(x, y, dev, args.steps, args.batch_size, compiled=True) if args.compile else None
     loader_step = bench_dataloader(
         mnist.train_images, mnist.train_labels, dev, min(args.steps, 100), args.batch_size, workers
     )
@@ -174,6 +180,11 @@ def main(argv: list[str] | None = None) -> dict:
         "kdlab_samples_per_s": args.batch_size / step,
         "kdlab_gflops": flops * args.batch_size / step / 1e9,
         "fraction_of_sgemm": flops * args.batch_size / step / peak,
+        "cuda_graph": dev.type == "cuda",
+        "eager_samples_per_s": args.batch_size / eager_step,
+        "graph_speedup": eager_step / step,
+        "compiled_samples_per_s": None if compiled_step is None else args.batch_size / compiled_step,
+        "compiled_fraction_of_sgemm": None if compiled_step is None else flops * args.batch_size / compiled_step / peak,
         "dataloader_samples_per_s": args.batch_size / loader_step,
         "speedup_vs_dataloader": loader_step / step,
         "dataloader_workers": workers,
@@ -187,6 +198,12 @@ def main(argv: list[str] | None = None) -> dict:
         f"| kdlab teacher (batch {args.batch_size}, jitter, dropout, max-norm) | {r['kdlab_samples_per_s']:,.0f} samples/s,"
         f" {r['kdlab_gflops']:.1f} GFLOP/s = {100 * r['fraction_of_sgemm']:.0f} % of SGEMM |"
     )
+    if dev.type == "cuda":
+        print(f"| same, eager (no CUDA graph) | {r['eager_samples_per_s']:,.0f} samples/s → the graph is "
+              f"{r['graph_speedup']:.2f}× faster |")  # fmt: skip
+    if compiled_step is not None:
+        print(f"| same, model through torch.compile | {r['compiled_samples_per_s']:,.0f} samples/s = "
+              f"{100 * r['compiled_fraction_of_sgemm']:.0f} % of SGEMM |")  # fmt: skip
     print(
         f"| Dataset+DataLoader ({workers} workers) | {r['dataloader_samples_per_s']:,.0f} samples/s → kdlab is "
         f"{r['speedup_vs_dataloader']:.2f}× faster |"

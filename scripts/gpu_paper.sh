@@ -16,6 +16,8 @@ bash scripts/bootstrap.sh || exit 1
 .venv/bin/kdlab fetch mnist || exit 1
 .venv/bin/kdlab fetch speech --profile "$PROFILE" || exit 1
 (nvidia-smi || echo "no nvidia-smi") > "$OUT/nvidia-smi.txt" 2>&1
+# The CUDA-only tests first (the captured step equals the eager one): a minute, and it decides what the rest means.
+.venv/bin/python -m pytest -q -p no:cacheprovider -m gpu tests > "$OUT/gpu_tests.txt" 2>&1 || echo "gpu-tests" >> "$OUT/failures.txt"
 .venv/bin/kdlab bench --device auto --json "$OUT/bench.json" > "$OUT/bench.md" 2>&1 || echo "bench" >> "$OUT/failures.txt"
 export KDLAB_RUNS="$OUT/runs"
 began=$(date +%s)

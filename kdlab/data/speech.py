@@ -16,13 +16,9 @@ mapping pauses to silence), or with one of three equal-time states of that phone
 
 from __future__ import annotations
 
-import hashlib
 import json
-import multiprocessing as mp
 import os
-import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,14 +27,28 @@ import torch
 
 from kdlab.data.checksum import sha256_file
 from kdlab.data.errors import DataError
+from kdlab.data.speech_synth import (  # noqa: F401  (part of this module's API)
+    SPLITS,
+    fold_phone,
+    frame_labels,
+    synthesize_splits,
+    synthesize_utterance,
+)
+from kdlab.data.speech_text import (  # noqa: F401  (part of this module's API)
+    KJV_COMMAND,
+    KJV_SHA256,
+    REPAIR,
+    TEST_FRACTION,
+    kjv_verses,
+    load_text,
+    normalize_text,
+    read_text_file,
+    split_texts,
+)
 
-REPAIR = "kdlab fetch speech"
 SCHEMA = 1
 SEED = 2015
 
-# `bible -f gen1:1-rev22:21` of bible-kjv 4.38: 31,102 verses, one per line, "Ge1:1 In the beginning ...".
-KJV_COMMAND = ["bible", "-f", "gen1:1-rev22:21"]
-KJV_SHA256 = "cd45f0c9cedab8e4439bd6486c8952c77cc8b0ecc5d1f6ae3513f2039f47229d"
 
 LANGUAGE = "en-us"
 # eSpeak NG 1.52 variants in voices/!v, minus near-duplicates (`fast`, `edward2`, `klatt2`…, `whisperf`, `mike2`…).
@@ -64,71 +74,11 @@ PROFILES = {  # utterances (verses, ~7 s each) per split
     "full": {"train": 1100, "test_seen": 100, "test_unseen": 100},  # ~2.1 h of training speech
     "paper": {"train": 9000, "test_seen": 600, "test_unseen": 600},  # ~17.5 h
 }
-SPLITS = ("train", "test_seen", "test_unseen")
 PROSODY = {"rate": [130, 230], "pitch": [25, 75], "pitch_range": [20, 90], "snr_db": [10.0, 40.0]}
 FEATURES = {"resample": [320, 441], "sample_rate": 16000, "frame_length_ms": 25.0, "frame_shift_ms": 10.0,
             "num_mel_bins": 40, "preemph": 0.97, "window": "povey", "fft_size": 512, "dither": 0.0,
             "snip_edges": True, "dtype": "float16"}  # fmt: skip
-TEST_FRACTION = 0.1  # of distinct verse texts
 SHARD_SIZE = 10  # utterances synthesized in sequence by one fresh process (see synthesize_splits)
-
-
-# ----------------------------------------------------------------------------------------------------- text
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def normalize_text(text: str) -> str:
-    """Lower-case words only: two verses with the same normalized text are the same sentence."""
-    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
-
-
-def read_text_file(path: str | Path) -> list[str]:
-    """Non-empty lines of a UTF-8 text file; ValueError for a non-UTF-8 or empty file."""
-    path = Path(path)
-    try:
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8") from e
-    lines = [line for line in lines if normalize_text(line)]
-    if not lines:
-        raise ValueError(f"{path}: no text to speak (empty file)")
-    return lines
-
-
-def kjv_verses() -> tuple[list[str], str]:
-    """(verses, SHA-256 of the printed text) from the `bible` program of Debian's bible-kjv; DataError if absent."""
-    repair = f"apt-get install bible-kjv, then `{REPAIR}`"
-    try:
-        out = subprocess.run(KJV_COMMAND, capture_output=True, stdin=subprocess.DEVNULL, check=True, timeout=60).stdout
-    except (FileNotFoundError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
-        raise DataError(f"/usr/bin/bible: cannot print the King James text ({type(e).__name__}); run `{repair}`") from e
-    digest = hashlib.sha256(out).hexdigest()
-    if digest != KJV_SHA256:
-        raise DataError(f"`{' '.join(KJV_COMMAND)}`: SHA-256 {digest[:12]}… is not {KJV_SHA256[:12]}…; run `{repair}`")
-    return [line.split(" ", 1)[1].strip() for line in out.decode("utf-8").splitlines()], digest
-
-
-def load_text(recipe: dict) -> list[str]:
-    """The recipe's sentences, verified against the recorded checksum."""
-    text = recipe["text"]
-    if text["source"] == "bible-kjv":
-        return kjv_verses()[0]
-    if sha256_file(text["path"]) != text["sha256"]:
-        raise DataError(f"{text['path']}: SHA-256 differs from the recipe's {text['sha256'][:12]}…; restore the file")
-    return read_text_file(text["path"])
-
-
-def split_texts(sentences: list[str], test_fraction: float = TEST_FRACTION) -> tuple[list[str], list[str]]:
-    """(train, test) distinct sentences, assigned by a hash of the normalized text: no sentence lands in both."""
-    seen, train, test = set(), [], []
-    for s in sentences:
-        key = normalize_text(s)
-        if key in seen:
-            continue
-        seen.add(key)
-        h = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2.0**64
-        (test if h < test_fraction else train).append(s)
-    return train, test
 
 
 # ----------------------------------------------------------------------------------------------------- recipe
@@ -188,107 +138,6 @@ def plan_utterances(recipe: dict, sentences: list[str]) -> dict[str, list[dict]]
             for i, t in enumerate(texts[split])
         ]  # fmt: skip
     return plan
-
-
-# ----------------------------------------------------------------------------------------------------- synthesis
-def fold_phone(name: str, phones: list[str], fold: dict[str, str]) -> str:
-    """Map an eSpeak phoneme to a class name: pauses -> sil, rare symbols folded; ValueError if unknown."""
-    if name.startswith("_") or name == "":
-        return "sil"
-    name = fold.get(name, name)
-    if name not in phones:
-        raise ValueError(f"eSpeak phoneme {name!r} is not in the recipe's phone list; add it to PHONES or FOLD")
-    return name
-
-
-def frame_labels(starts: np.ndarray, classes: np.ndarray, n_samples: int, n_frames: int, rate_in: int,
-                 rate_out: int, shift: int, window: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """(phone, state) of each frame: the segment active at the frame centre; state = third of that segment (0–2)."""
-    keep = np.r_[True, classes[1:] != classes[:-1]]  # merge runs of the same class (e.g. two pauses)
-    starts, classes = starts[keep], classes[keep]
-    ends = np.r_[starts[1:], n_samples]
-    centre = (np.arange(n_frames) * shift + window / 2) * rate_in / rate_out  # in input samples
-    seg = np.clip(np.searchsorted(starts, centre, side="right") - 1, 0, len(starts) - 1)
-    phone = np.where(centre < starts[0], 0, classes[seg])  # before the first phoneme: silence (class 0)
-    length = np.maximum(ends[seg] - starts[seg], 1)
-    state = np.clip(((centre - starts[seg]) * 3 // length), 0, 2)
-    return phone.astype(np.int16), state.astype(np.int8)
-
-
-def synthesize_utterance(item: dict, recipe: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(features float16 (frames, 40), phone int16, state int8) of one planned utterance; needs this process's eSpeak."""
-    from scipy.signal import resample_poly
-
-    from kdlab.data.espeak import Espeak
-    from kdlab.data.fbank import FbankConfig, fbank, num_frames
-
-    es = Espeak.get()
-    es.set_voice(recipe["espeak"]["language"], item["voice"])
-    utt = es.synthesize(
-        item["text"],
-        rate=item["rate"],
-        pitch=item["pitch"],
-        pitch_range=item["pitch_range"],
-        seed=item["noise_seed"][-1],
-    )
-    audio = utt.audio.astype(np.float64)
-    power = float(np.mean(audio**2)) if audio.size else 0.0
-    noise = np.random.default_rng(item["noise_seed"]).standard_normal(audio.size)
-    audio = audio + noise * np.sqrt(power / 10 ** (item["snr_db"] / 10))
-    f = recipe["features"]
-    up, down = f["resample"]
-    audio16 = resample_poly(audio, up, down)  # 22050 -> 16000 Hz exactly
-    cfg = FbankConfig(sample_rate=f["sample_rate"], frame_length_ms=f["frame_length_ms"],
-                      frame_shift_ms=f["frame_shift_ms"], num_mel_bins=f["num_mel_bins"], preemph=f["preemph"])  # fmt: skip
-    feats = fbank(audio16, cfg).numpy().astype(np.float16)
-    phones = recipe["phones"]
-    classes = np.array([phones.index(fold_phone(p, phones, recipe["fold"])) for p in utt.phonemes], dtype=np.int64)
-    if len(classes) == 0:
-        classes, starts = np.zeros(1, np.int64), np.zeros(1, np.int64)
-    else:
-        starts = utt.starts
-    phone, state = frame_labels(starts, classes, audio.size, num_frames(audio16.size, cfg), utt.sample_rate,
-                                cfg.sample_rate, cfg.window_shift, cfg.window_size)  # fmt: skip
-    return feats, phone, state
-
-
-def _synthesize_shard(args: tuple[list[dict], dict]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Synthesize consecutive utterances in a fresh process (eSpeak's waveform state carries over between calls)."""
-    torch.set_num_threads(1)  # one process per core
-    items, recipe = args
-    return [synthesize_utterance(item, recipe) for item in items]
-
-
-def synthesize_splits(plan: dict[str, list[dict]], recipe: dict, workers: int) -> dict[str, dict[str, np.ndarray]]:
-    """Synthesize every split and stack each into the corpus arrays.
-
-    eSpeak NG keeps waveform state (phase, flutter) from one utterance to the next, so an utterance's audio depends on
-    what the process spoke before. For arrays that do not depend on ``workers``, the recipe fixes shards of
-    ``shard_size`` consecutive utterances and each shard runs in a fresh process forked from a clean server.
-    """
-    size = recipe["shard_size"]
-    jobs, owners = [], []
-    for split in SPLITS:
-        for i in range(0, len(plan[split]), size):
-            jobs.append((plan[split][i : i + size], recipe))
-            owners.append(split)
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["kdlab.data.speech", "kdlab.data.espeak", "kdlab.data.fbank", "scipy.signal"])
-    with ctx.Pool(workers, maxtasksperchild=1) as pool:
-        shards = pool.map(_synthesize_shard, jobs, chunksize=1)
-    voices = recipe["voices"]["seen"] + recipe["voices"]["unseen"]
-    out = {}
-    for split in SPLITS:
-        results = [r for shard, owner in zip(shards, owners) if owner == split for r in shard]
-        lengths = np.array([len(r[0]) for r in results], dtype=np.int64)
-        out[split] = {
-            "feats": np.concatenate([r[0] for r in results]),  # (frames, 40) float16
-            "phones": np.concatenate([r[1] for r in results]),  # (frames,) int16
-            "states": np.concatenate([r[2] for r in results]),  # (frames,) int8
-            "utt_bounds": np.r_[0, np.cumsum(lengths)].astype(np.int64),  # (utts + 1,)
-            "speakers": np.array([voices.index(it["voice"]) for it in plan[split]], dtype=np.int16),  # (utts,)
-        }
-    return out
 
 
 # ----------------------------------------------------------------------------------------------------- build / load
