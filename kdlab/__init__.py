@@ -3,14 +3,20 @@
 The package is layered; dependencies point one way (checked by import-linter, ``[tool.importlinter]`` in
 pyproject.toml):
 
-- ``kdlab.core``     the paper's math and the one training loop: losses (eq. 1–4), models, ``fit``
+- ``kdlab.core``     the paper's math and the one training loop: ``losses`` (eq. 1–4), ``models``, ``train.fit``
+                     with its pieces beside it (``config``, ``optim``, ``checkpoint``, ``batches``, ``evaluate``,
+                     ``progress``) and its launch-free form on CUDA (``graphed``)
 - ``kdlab.data``     real data, fetched and verified: MNIST, MNIST-100, the synthesized speech corpus
-- ``kdlab.lessons``  one module per notebook: its profiles and recipes (uses core and data; no plotting, no store)
-- ``kdlab.store``    the run store, ``kdlab run`` (papermill), reference results and reports (knows no models)
-- ``kdlab.dist``     torchrun: ``fit`` over DDP, ``kdlab train``
-- top level          ``cli`` (the ``kdlab`` command), ``notebook`` (what a lesson notebook calls to open a run and
-                     reuse a teacher), ``figures``, ``exercises``, and two leaves every layer may use:
-                     ``claims`` (the claims schema) and ``paths`` / ``jsonio``.
+                     (``speech``, with its ``speech_text`` and ``speech_synth``)
+- ``kdlab.lessons``  one module per notebook: its profiles and recipes (uses core and data; no plotting, no store);
+                     ``lessons.claims`` judges each notebook's paper claims, one module per notebook
+- ``kdlab.store``    the run store (``runs`` writes, ``reader`` reads, ``layout``, ``provenance``), ``kdlab run``
+                     (papermill), reference results and reports (knows no models)
+- ``kdlab.dist``     torchrun: ``fit`` over DDP (``ddp``), ``kdlab train`` (``launch``, ``train``)
+- top level          ``cli`` (the ``kdlab`` command), ``notebook`` (``Lab``: what a lesson notebook calls to open a
+                     run, save what it made and reuse a teacher), ``figures`` (one module per notebook),
+                     ``exercises``, and leaves every layer may use: ``claims`` (the claims schema) and ``paths`` /
+                     ``jsonio``.
 
 Modules that moved keep their old names (``kdlab.train``, ``kdlab.runs``, ``kdlab.mnist_experiments`` …): the
 import of an old name returns the new module itself (``_MovedModules``), so code and notebooks written against it
