@@ -17,6 +17,7 @@ Prints a Markdown table that can be pasted into benchmarks/RESULTS.md; ``--json 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import sys
@@ -77,15 +78,18 @@ def bench_fit(x, y, dev, steps, batch_size, members=None, graph: bool = True, co
     as a CUDA graph (``TrainConfig.cuda_graph``; CUDA only); ``compiled``: the model through ``torch.compile``."""
     n = steps * batch_size
     cfg = TrainConfig(epochs=1, batch_size=batch_size, lr=0.05, jitter=2, progress=False, cuda_graph=graph)
+    torch.manual_seed(0)
+    if members is None:
+        model = MLP(*TEACHER, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5)
+    else:
+        model = BatchedMLP(members, *TEACHER, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5)
+    if compiled:  # fuses dropout and ReLU; max-norm and SGD stay eager. Compiled once: the first run pays for it
+        model.forward = torch.compile(model.forward)
+    start = copy.deepcopy(model.state_dict())
     times = []
     for _ in range(2):
+        model.load_state_dict(start)
         torch.manual_seed(0)
-        if members is None:
-            model = MLP(*TEACHER, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5)
-        else:
-            model = BatchedMLP(members, *TEACHER, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5)
-        if compiled:
-            model.forward = torch.compile(model.forward)  # fuses dropout and ReLU; max-norm and SGD stay eager
         sync(dev)
         t = time.perf_counter()
         fit(model, x[:n], y[:n], config=cfg, device=dev)
