@@ -1,10 +1,13 @@
-"""kdlab.logit_matching (§2.1, eq. 2–4) against autograd and hand-written formulas, in float64."""
+"""kdlab.lessons.logit_matching (§2.1, eq. 2–4) against autograd and hand-written formulas, in float64; and the
+notebook's study steps around it (kdlab.lessons.logit_matching_study)."""
 
 import numpy as np
 import pytest
 import torch
 
-from kdlab.logit_matching import (
+from kdlab.core.losses import distillation_loss, logit_matching_loss, soft_cross_entropy
+from kdlab.lessons import logit_matching_study as study
+from kdlab.lessons.logit_matching import (
     agreement,
     crossing_temperature,
     depth_groups,
@@ -20,7 +23,6 @@ from kdlab.logit_matching import (
     run_limit_experiment,
     zero_mean,
 )
-from kdlab.losses import distillation_loss, logit_matching_loss, soft_cross_entropy
 
 
 def _pair(n=16, c=10, scale=4.0, seed=0, offset=0.0):
@@ -178,3 +180,143 @@ def test_run_limit_experiment_small():
     assert res.test_logits.shape == (3, 64, 10)
     assert len(res.by_epoch) == 2 * 3
     assert res.table[1]["logit_corr"] > res.table[0]["logit_corr"]  # T=100 follows logit matching more closely
+
+
+# ------------------------------------------------------------------------------------------- the notebook's steps
+
+
+def test_fixed_logits_are_the_notebooks_seeded_draws():
+    v, z, offsets = study.fixed_logits(0)
+    rng = np.random.default_rng(0)  # the order of draws notebook 02 always used: v, then the noise, then offsets
+    v_ref = rng.standard_normal((256, 10)) * 4.0
+    z_ref = v_ref + rng.standard_normal((256, 10))
+    off_ref = rng.standard_normal((256, 2)) * 3.0
+    assert v.dtype == z.dtype == offsets.dtype == torch.float64
+    assert np.array_equal(v.numpy(), v_ref) and np.array_equal(z.numpy(), z_ref)
+    assert np.array_equal(offsets.numpy(), off_ref)
+
+
+def test_eq2_checks_and_fixed_logit_facts():
+    v, z, offsets = study.fixed_logits(0)
+    checks = study.eq2_checks(z, v, offsets, T=3.0)
+    assert list(checks) == [
+        "eq. 2 equals autograd of soft_cross_entropy (max |diff| < 1e-15)",
+        "eq. 2 unchanged by per-case constants (max |diff| < 1e-15)",
+    ]
+    assert all(checks.values())
+    ts = [1.0, 10.0, 100.0, 1000.0, 10000.0]
+    zm = gradient_errors(z, v, ts, zero_meaned=True)
+    dm = gradient_errors(z + offsets[:, :1], v + offsets[:, 1:], ts, zero_meaned=False)
+    facts = study.fixed_logit_facts(zm, dm)
+    assert len(facts) == 3 and all(facts.values())
+    swapped = study.fixed_logit_facts(dm, zm)  # tables swapped: eq. 3 ≠ eq. 4, and eq. 4 converges after all
+    assert list(swapped.values()) == [False, True, False]  # eq. 3 falls like 1/T with or without zero means
+
+
+def test_error_table_layout():
+    rows = [{"temperature": 10.0, "rel_error_eq3": 0.31, "rel_error_logit_matching": 0.31}]
+    other = [{"temperature": 10.0, "rel_error_eq3": 1.3, "rel_error_logit_matching": 3.1}]
+    lines = study.error_table(rows, other).split("\n")
+    assert lines[0] == "      T | zero-meaned: eq.3    eq.4 | different means: eq.3    eq.4"
+    assert lines[1] == "     10 |              0.31    0.31 |                   1.3     3.1"
+
+
+def test_hard_label_student_is_seeded():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(64, 12, generator=g), torch.randint(0, 10, (64,), generator=g)
+    a = study.hard_label_student(x, y, (8,), seed=3, device=torch.device("cpu"), progress=False)
+    b = study.hard_label_student(x, y, (8,), seed=3, device=torch.device("cpu"), progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    assert a(x.to(next(a.parameters()).device)).shape == (64, 10)
+
+
+def test_describe_logits_and_shift_invariance():
+    z, v = _pair(n=32, offset=1.0)
+    text = study.describe_logits(v, z)
+    assert text.startswith("per-case mean logit: teacher ") and f"student {z.mean(-1).mean():+.2f}" in text
+    assert f"teacher {zero_mean(v).std():.2f}" in text
+    assert study.shift_invariance(z, v, 5.0, [1.0, 10.0, 1000.0]) < 1e-14
+
+
+def test_within_level_lines_and_gradient_metrics():
+    zero = {
+        "temperature": [1.0, 100.0, 1000.0],
+        "rel_error_eq3": [2.0, 0.05, 0.005],
+        "rel_error_logit_matching": [2.0, 0.05, 0.005],
+    }
+    raw = {
+        "temperature": [1.0, 100.0, 1000.0],
+        "rel_error_eq3": [2.0, 0.2, 0.02],
+        "rel_error_logit_matching": [2.0, 0.2, 0.04],
+    }
+    shifted = {
+        "temperature": [1.0, 100.0, 1000.0],
+        "rel_error_eq3": [9.0, 2.0, 0.5],
+        "rel_error_logit_matching": [9.0, 2.0, 1.6],
+    }
+    assert study.within_level(zero, 0.1) == (100.0, 100.0)
+    assert study.within_level(raw, 0.1) == (1000.0, 1000.0)
+    assert study.within_level(shifted, 0.1) == (None, None)
+    assert study.within_level_line("zero-meaned", zero, 0.1) == (
+        " zero-meaned: eq. 3 within 10% of eq. 2 from T = 100; eq. 4 from T = 100"
+    )
+    assert study.within_level_line("shifted", shifted, 0.1) == (
+        "     shifted: eq. 3 within 10% of eq. 2 never; eq. 4 never (error at T = 1000: 1.60)"
+    )
+    m = study.gradient_metrics(zero, raw, shifted, {"zero-meaned": 100.0, "shifted": None})
+    assert m == {
+        "max_rel_error_eq3": 0.05,
+        "rel_error_eq4_zero_mean_at_max_t": 0.005,
+        "rel_error_eq4_raw_at_max_t": 0.04,
+        "rel_error_eq4_shifted_at_max_t": 1.6,
+        "t_eq4_within_level": {"zero-meaned": 100.0, "shifted": None},
+    }
+
+
+def test_deepest_logits_and_verdict():
+    v = torch.tensor([[12.0, 0.0, 1.0, -3.0, -7.0, -15.0, 2.0, -1.0, 4.0, 7.0]], dtype=torch.float64)
+    ts = [float(t) for t in np.logspace(0, 3, 13)]
+    rows = logit_weight_by_depth(v, ts)
+    columns = {k: [r[k] for r in rows] for k in rows[0]}
+    deep = study.deepest_logits(columns)
+    assert deep["group"] == "more than 10 below the mean"
+    assert deep["weight"][1.0] == pytest.approx(float(logit_weight(v, 1.0)[0, 5]))
+    assert deep["weight"][1000.0] == pytest.approx(float(logit_weight(v, 1000.0)[0, 5]))
+    assert deep["t_half"] is not None and float(logit_weight(v, deep["t_half"])[0, 5]) >= 0.5
+    verdict = study.deep_logit_verdict(deep)
+    assert verdict.startswith("At T = 1 distillation all but ignores them") and f"T ≈ {deep['t_half']:.3g}" in verdict
+    flat = {"group": "g", "weight": {1.0: 0.5}, "t_half": None}
+    assert study.deep_logit_verdict(flat).endswith("at no T of the grid.") and "unlike" in study.deep_logit_verdict(
+        flat
+    )
+
+
+def test_convergence_readouts():
+    conv = {
+        "temperature": ["1", "5", "100", "logit_matching"],
+        "test_errors": [1800, 990, 1300, 1380],
+        "agreement_with_logit_matching": [0.84, 0.93, 0.99, 1.0],
+        "logit_corr": [0.73, 0.98, 0.9996, 1.0],
+    }
+    assert study.distilled_curves(conv) == ([1.0, 5.0, 100.0], [0.84, 0.93, 0.99], [0.73, 0.98, 0.9996])
+    m = study.convergence_metrics(conv)
+    assert m["agreement_t1"] == 0.84 and m["agreement_high_t"] == 0.99 and m["logit_corr_high_t"] == 0.9996
+    assert m["monotone_agreement"] is True and m["monotone_logit_corr"] is True
+    assert m["test_errors"] == {"1": 1800, "5": 990, "100": 1300, "logit_matching": 1380}
+    assert study.fewest_errors(conv) == ("5", 990, 1380)
+
+
+def test_run_profile_is_run_limit_experiment_with_the_profiles_settings():
+    from kdlab.lessons.logit_matching import LimitProfile
+
+    g = torch.Generator().manual_seed(1)
+    x, w = torch.rand(128, 20, generator=g), torch.randn(20, 10, generator=g) * 3
+    x_test = torch.rand(32, 20, generator=g)
+    cfg = LimitProfile(n_grad_cases=8, n_transfer=128, student_hidden=(8,), epochs=1, batch_size=64,
+                       temperatures=(1.0, 50.0))  # fmt: skip
+    cpu = torch.device("cpu")
+    res = study.run_profile(cfg, x, x @ w, x_test, (x_test @ w).argmax(-1), x_test @ w, 0, cpu, progress=False)
+    ref = run_limit_experiment(x, x @ w, x_test, (x_test @ w).argmax(-1), x_test @ w, cfg.temperatures, (8,), 1,
+                               cfg.lr, 64, 0, cpu, progress=False)  # fmt: skip
+    assert res.labels == ["1", "50", "logit_matching"] and res.table == ref.table
+    assert torch.equal(res.test_logits, ref.test_logits)

@@ -179,3 +179,14 @@ def test_pick_look_alikes_prefers_confident_images():
     z[1, 2], z[1, 3], z[1, 7] = 1.0, 0.5, -6.0  # p(2) ≈ 0.6: ratio e^6.5, but not confident
     assert pick_look_alikes(z, torch.tensor([2, 2]))[(3, 7)] == 0
     assert pick_look_alikes(z[1:], torch.tensor([2]))[(3, 7)] == 0  # falls back to any correct image
+
+
+def test_orders_from_paper_counts_decades_from_the_paper_example():
+    from kdlab.lessons.temperature import PAPER_LOOK_ALIKE, orders_from_paper
+
+    assert PAPER_LOOK_ALIKE == (1e-6, 1e-9)
+    assert orders_from_paper(1e-6, 1e-9) == pytest.approx((0.0, 0.0), abs=1e-12)
+    assert orders_from_paper(1e-4, 1e-10) == pytest.approx((2.0, -1.0), abs=1e-12)
+    da, db = orders_from_paper(7.2e-5, 1.9e-7)
+    assert da == pytest.approx(math.log10(72), abs=1e-12) and db == pytest.approx(math.log10(190), abs=1e-12)
+    assert orders_from_paper(1e-3, 1e-3, paper=(1e-3, 1e-3)) == pytest.approx((0.0, 0.0), abs=1e-12)

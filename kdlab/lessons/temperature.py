@@ -8,6 +8,7 @@ cross-entropy; eq. 1 at a higher T, q_i = exp(z_i/T) / Σ_j exp(z_j/T), lifts th
 * ``entropy_bits`` / ``entropy_vs_temperature`` — how soft the soft targets are, over a whole test set;
 * ``tail_weight`` — how much weight the tiny probabilities get in the (T²-scaled) distillation cost and gradient;
 * ``pick_look_alikes`` — real test 2s whose second- and third-ranked classes are 3 then 7, and 7 then 3;
+* ``orders_from_paper`` — how far such a 2's small probabilities are from §1's 1e-6 and 1e-9;
 * ``soft_target_artifact`` — the per-image soft-target grid that notebook 01 saves for the dashboard;
 * ``teacher_for`` — train, or reload from the run store, the small MNIST net notebooks 01 and 02 look at.
 
@@ -176,6 +177,22 @@ def pick_look_alikes(
         else:
             out[(first, second)] = None
     return out
+
+
+PAPER_LOOK_ALIKE = (1e-6, 1e-9)  # §1: "a probability of 10^-6 of being a 3 and 10^-9 of being a 7"
+
+
+def orders_from_paper(
+    p_likelier: float, p_unlikelier: float, paper: tuple[float, float] = PAPER_LOOK_ALIKE
+) -> tuple[float, float]:
+    """How many orders of magnitude a look-alike's two small probabilities sit above (+) or below (−) §1's example
+    (p(3) = 1e-6, p(7) = 1e-9 for a 2): ``(log10 p_likelier − log10 paper[0], log10 p_unlikelier − log10 paper[1])``.
+    A less confident net than the paper's gives positive numbers; the first minus the second compares our ratio
+    p_likelier / p_unlikelier with the paper's 1000, in orders of magnitude."""
+    return (
+        float(np.log10(p_likelier) - math.log10(paper[0])),
+        float(np.log10(p_unlikelier) - math.log10(paper[1])),
+    )
 
 
 def pick_examples(logits: Tensor, labels: Tensor, n_per_class: int = 2) -> list[int]:
