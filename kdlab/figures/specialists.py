@@ -1,4 +1,9 @@
-"""Notebook 06's figures: the clusters of Table 2, the covariance they come from, §6.1's training curves."""
+"""Notebook 06's figures: MNIST-100's classes, the clusters of Table 2 and the covariance they come from (§5.3),
+Table 4's gain by coverage (§5.5), §6.1's training curves, and one specialist's classes for the explorer widget.
+
+Each function takes what the lesson computed (images, clusters, tables) and returns a matplotlib ``Figure``; the
+notebook saves and shows it with ``Lab.figure`` — nothing here shows or saves, so a test can draw every figure.
+"""
 
 from __future__ import annotations
 
@@ -75,4 +80,51 @@ def curves_figure(curves, title: str):
     axes[0].legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+def class_examples_figure(images: np.ndarray, classes: list[int], per_row: int = 8):
+    """One test image for each of ``classes`` (MNIST-100: two digits side by side), titled with its class number."""
+    import matplotlib.pyplot as plt
+
+    rows = -(-len(classes) // per_row)
+    fig, axes = plt.subplots(rows, per_row, figsize=(1.5 * per_row, 1.1 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, c in zip(axes.flat, classes):
+        ax.imshow(images[c], cmap="gray_r", interpolation="nearest")
+        ax.set_title(f"class {int(c):02d}", fontsize=8)
+    fig.suptitle("MNIST-100: one test image per class (two-digit families that a digit confusion links)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def table4_figure(table4):
+    """Table 4 analog: relative accuracy change by the number of specialists covering the correct class, one bar
+    per bucket labelled with its number of test images (few images: a noisy bar)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3))
+    labels = [f"{k}\n(n={n})" for k, n in zip(table4.n_specialists, table4.n_test_examples)]
+    ax.bar(labels, 100 * table4.relative_improvement)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("# specialists covering the correct class")
+    ax.set_ylabel("relative accuracy change (%)")
+    ax.set_title("Table 4 analog", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def specialist_figure(images: np.ndarray, classes, before: float, after: float, index: int = 0):
+    """One specialist's special subset S^m as a row of example images, titled with its conditional test accuracy
+    before (the generalist) and after (the specialist)."""
+    import matplotlib.pyplot as plt
+
+    classes = list(classes)
+    fig, axes = plt.subplots(1, len(classes), figsize=(1.3 * len(classes), 1.2), squeeze=False)
+    for ax, c in zip(axes[0], classes):
+        ax.imshow(images[c], cmap="gray_r", interpolation="nearest")
+        ax.set_title(f"{int(c):02d}", fontsize=8)
+        ax.axis("off")
+    fig.suptitle(f"specialist {index}: conditional test accuracy {before:.1%} (generalist) → {after:.1%}", fontsize=9)
     return fig

@@ -1,22 +1,37 @@
-"""Notebook 06's recipes: profiles, the generalist, distilling the generalist + specialists back into one net (the
-figures are in ``kdlab.figures``). The method itself lives in ``kdlab.lessons.specialists``; this module only wires it into experiments.
+"""Notebook 06's recipes: profiles, the generalist, the §6.1 experiment, distilling the generalist + specialists back
+into one net (the figures are in ``kdlab.figures.specialists``). The method itself lives in
+``kdlab.lessons.specialists``; this module only wires it into experiments, and re-exports the sentences a run prints
+(``kdlab.lessons.specialists.verdicts``) so the notebook reads them from one place.
 
 Profiles (DESIGN.md §2): ``quick`` ≈ 3 CPU-minutes (≈ 1.5–2 min wall on an idle 2-core CPU; CI); ``full`` the
 60k/10k MNIST-100 (≈ 7 min measured with one thread on a busy 2-core CPU); ``paper`` larger widths and budgets,
-meant for a GPU. The generalist is deliberately given a small budget (a few epochs): the paper's JFT generalist was limited by compute, not data, and specialists are
-worth having only while the generalist still confuses classes it could learn to separate.
+meant for a GPU. The generalist is deliberately given a small budget (a few epochs): the paper's JFT generalist was
+limited by compute, not data (§5.1), and specialists are worth having only while the generalist still confuses
+classes it could learn to separate.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
+import pandas as pd
 import torch
 
 from kdlab.core.models import MLP
 from kdlab.core.train import TrainConfig, fit
+from kdlab.lessons import specialists as sp
 from kdlab.lessons.common import gain_kept  # noqa: F401  (re-exported)
+from kdlab.lessons.specialists.verdicts import (  # noqa: F401  (re-exported)
+    coverage_trend,
+    distill_verdict,
+    nll_rise,
+    soft_verdict,
+    summary_table,
+    table4_verdict,
+)
 
 
 @dataclass(frozen=True)
@@ -177,6 +192,95 @@ def describe_change(change: dict, n: int) -> str:
         f"{change['net']:+d} correct of {n} test cases ({change['fixed']} fixed, {change['broken']} broken; "
         f"s.e. ±{change['se']:.1f}) — {verdict}"
     )
+
+
+def table3(rows: Sequence[tuple[str, float, float]]) -> pd.DataFrame:
+    """Table 3 analog: (system, test accuracy, conditional accuracy) per row, as the dashboard reads it."""
+    return pd.DataFrame(rows, columns=["system", "test_accuracy", "conditional_accuracy"])
+
+
+def clusters_record(
+    classes: Sequence[np.ndarray],
+    confusabilities: Sequence[float],
+    partition: Sequence[np.ndarray],
+    confusion: Sequence[np.ndarray],
+    *,
+    temperature: float,
+    profile: SpecialistProfile,
+) -> dict:
+    """clusters.json (§5.3): the special subsets (``clusters``, what the dashboard reads), the disjoint covariance
+    and confusion-matrix partitions they are compared with, and the choices that made them."""
+    return {
+        "clusters": [c.tolist() for c in classes],
+        "method": "covariance",
+        "base_clusters": [c.tolist() for c in partition],
+        "confusion_clusters": [c.tolist() for c in confusion],
+        "confusability": list(confusabilities),
+        "temperature": temperature,
+        "overlap": profile.overlap,
+        "n_clusters": profile.n_clusters,
+    }
+
+
+@dataclass
+class SoftTargetExperiment:
+    """§6.1's comparison: which specialists, on how many training images, their curves and the table of results."""
+
+    chosen: list[np.ndarray]  # the special subsets trained (most confusable first)
+    n_small: int  # training images both kinds saw
+    curves: pd.DataFrame  # step, specialist, split, cond_acc, cond_nll, kind
+    table: pd.DataFrame  # one row per kind ("dustbin", "soft")
+
+
+def soft_target_experiment(
+    generalist: MLP,
+    classes: Sequence[np.ndarray],
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    p_test: torch.Tensor,
+    profile: SpecialistProfile,
+    *,
+    lr: float,
+    temperature: float,
+    top_n: int,
+    seed: int,
+) -> SoftTargetExperiment:
+    """§6.1: dustbin specialists vs full-softmax specialists trained with the generalist's soft targets (at
+    ``temperature``) on the non-special examples — both on the same small slice of the training set (a fraction
+    ``profile.soft_data_fraction``, at least 200 images), for the ``profile.soft_specialists`` most confusable
+    subsets that occur in it, long enough to overfit. Each kind is scored on its own classes during training
+    (``curves``), combined with the generalist by eq. 5, and — the soft kind — read on its own over all classes."""
+    cfg = profile
+    n_small = max(int(cfg.soft_data_fraction * len(y_train)), 200)
+    x_small, y_small = x_train[:n_small], y_train[:n_small]
+    chosen = [c for c in classes[: cfg.soft_specialists] if np.isin(c, y_small.cpu().numpy()).any()]
+    rows, curves = [], []
+    for kind in ("dustbin", "soft"):
+        kcfg = sp.SpecialistConfig(kind=kind, steps=cfg.soft_steps, batch_size=cfg.specialist_batch, lr=lr,
+                                   temperature=temperature, eval_every=cfg.eval_every, seed=seed)  # fmt: skip
+        trained = sp.train_specialists(generalist, chosen, x_small, y_small, kcfg, x_eval=x_test, y_eval=y_test,
+                                       x_train_eval=x_small, y_train_eval=y_small)  # fmt: skip
+        frame = pd.DataFrame(trained.curves).assign(kind=kind)
+        curves.append(frame)
+        test = frame[frame.split == "test"].groupby("step")[["cond_acc", "cond_nll"]].mean()
+        q_kind = sp.combine(p_test, trained.probs(x_test), chosen, steps=cfg.combine_steps, top_n=top_n,
+                            full_softmax=(kind == "soft"))  # fmt: skip
+        own = trained.logits(x_test)  # full-softmax specialists can also be read on their own, over all classes
+        rows.append({
+            "kind": kind,
+            "test_cond_acc_final": test.cond_acc.iloc[-1],
+            "test_cond_acc_best": test.cond_acc.max(),
+            "best_step": int(test.cond_acc.idxmax()),
+            "test_cond_nll_final": test.cond_nll.iloc[-1],
+            "test_cond_nll_min": test.cond_nll.min(),
+            "train_cond_acc_final": frame[frame.split == "train"].groupby("step").cond_acc.mean().iloc[-1],
+            "combined_test_accuracy": accuracy(q_kind, y_test),
+            "own_full_test_accuracy": float(np.mean([accuracy(own[m], y_test) for m in range(len(chosen))]))
+            if kind == "soft" else float("nan"),
+        })  # fmt: skip
+    return SoftTargetExperiment(chosen, n_small, pd.concat(curves, ignore_index=True), pd.DataFrame(rows))
 
 
 def __getattr__(name: str):

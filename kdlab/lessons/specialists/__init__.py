@@ -14,9 +14,10 @@
   dustbin is compared with the total q of the classes it does not cover; solved by gradient descent on z for all
   test cases at once. ``active_specialists`` picks A_k from the generalist's top-n classes.
 
-The four ideas live in four modules — ``clustering`` (§5.3), ``training`` (§5.2, §6.1), ``eq5`` (§5.4, with
+The ideas live in five modules — ``clustering`` (§5.3), ``layout`` (§5.2: output layout, copy of the generalist,
+half/half pools, dustbin correction), ``training`` (§5.2, §6.1: the training loop), ``eq5`` (§5.4, with
 ``combine_plain``, eq. 5 for one case exactly as the paper states it, beside the batched ``combine``) and
-``evaluation`` (Tables 3, 4); every name is importable from here.
+``evaluation`` (Tables 3, 4, and a specialist on its own classes); every name is importable from here.
 
 How the specialists run in parallel: all M specialists are one ``kdlab.core.models.BatchedMLP`` (weights stacked on a
 model axis, one ``baddbmm`` per layer), and every step feeds member m its *own* batch — an (M, batch, features)
@@ -31,9 +32,12 @@ from kdlab.lessons.specialists.clustering import (  # noqa: F401
     confusability,
     confusion_clusters,
     covariance_clusters,
+    errors_inside,
     kmeans_columns,
     pair_agreement,
+    partition_of,
     prediction_covariance,
+    rank_by_confusability,
     soft_confusion,
 )
 from kdlab.lessons.specialists.eq5 import (  # noqa: F401
@@ -46,22 +50,21 @@ from kdlab.lessons.specialists.eq5 import (  # noqa: F401
     eq5_objective,
 )
 from kdlab.lessons.specialists.evaluation import (  # noqa: F401
+    _own_class_scores,
     conditional_accuracy,
+    conditional_logits,
     coverage_counts,
     improvement_by_coverage,
+    per_specialist_table,
+    specialist_scores,
 )
-from kdlab.lessons.specialists.training import (  # noqa: F401
+from kdlab.lessons.specialists.layout import (  # noqa: F401
     NEG,
-    SpecialistConfig,
-    Specialists,
-    _own_class_scores,
     _pools,
     _sample,
     _width,
     class_maps,
-    conditional_logits,
     init_from_generalist,
     oversampling_shift,
-    specialist_scores,
-    train_specialists,
 )
+from kdlab.lessons.specialists.training import SpecialistConfig, Specialists, train_specialists  # noqa: F401

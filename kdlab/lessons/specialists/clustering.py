@@ -2,6 +2,8 @@
 
 The covariance (classes × classes) of the generalist's predicted probabilities and an on-line (mini-batch) K-means on
 its columns (``covariance_clusters``); ``confusion_clusters`` is the label-using alternative the paper mentions.
+``rank_by_confusability`` turns clusters into special subsets (most confusable first); ``errors_inside`` asks how
+many of the generalist's errors a specialist could fix at all — those whose true and predicted class share a cluster.
 """
 
 from __future__ import annotations
@@ -174,3 +176,31 @@ def pair_agreement(a: Sequence[np.ndarray], b: Sequence[np.ndarray], num_classes
     sa, sb = same(a), same(b)
     iu = np.triu_indices(num_classes, 1)
     return float((sa[iu] == sb[iu]).mean())
+
+
+def rank_by_confusability(
+    clusters: Sequence[np.ndarray], cov: np.ndarray, min_size: int = 2
+) -> tuple[list[np.ndarray], list[float]]:
+    """The special subsets S^m: clusters of at least ``min_size`` classes (a class alone has nothing to tell apart),
+    most confusable first (``confusability``: mean within-cluster covariance), with their confusabilities."""
+    candidates = [c for c in clusters if len(c) >= min_size]
+    scores = [confusability(cov, c) for c in candidates]
+    rank = np.argsort(scores)[::-1]
+    return [candidates[k] for k in rank], [scores[k] for k in rank]
+
+
+def partition_of(assignment: np.ndarray) -> list[np.ndarray]:
+    """The disjoint clusters of an assignment (class → cluster index), in order of cluster index."""
+    assignment = np.asarray(assignment)
+    return [np.flatnonzero(assignment == k) for k in np.unique(assignment)]
+
+
+def errors_inside(clusters: Sequence[np.ndarray], true: np.ndarray, pred: np.ndarray, num_classes: int) -> float:
+    """Fraction of the errors (true ≠ predicted) whose (true, predicted) pair lies inside one cluster: the only
+    errors a specialist for that cluster can fix. NaN when there are no errors."""
+    true, pred = np.asarray(true), np.asarray(pred)
+    wrong = pred != true
+    together = np.zeros((num_classes, num_classes), dtype=bool)
+    for cl in clusters:
+        together[np.ix_(cl, cl)] = True
+    return float(together[true[wrong], pred[wrong]].mean()) if wrong.any() else float("nan")

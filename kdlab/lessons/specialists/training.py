@@ -1,8 +1,13 @@
-"""§5.2 / §6.1: training the specialists — dustbin specialists, or full-softmax ones with soft targets."""
+"""§5.2 / §6.1: training the specialists — dustbin specialists, or full-softmax ones with soft targets.
+
+§5.5: "all the specialists are trained completely independently" — here all M are one batched model trained by
+``kdlab.core.train.fit``, each member on its own half/half batches. What a specialist is made of before training
+(layout, copy of the generalist, pools, dustbin correction) is in ``layout``; how it is scored on its own classes
+is in ``evaluation``; both are re-exported here, where they used to live.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,8 +17,16 @@ import torch.nn.functional as F
 
 from kdlab.core.models import MLP, BatchedMLP
 from kdlab.core.train import TrainConfig, fit, predict_logits
-
-NEG = -1e9  # logit of a padded (non-existent) output column
+from kdlab.lessons.specialists.evaluation import _own_class_scores, conditional_logits, specialist_scores  # noqa: F401
+from kdlab.lessons.specialists.layout import (  # noqa: F401  (they lived here; importable from here still)
+    NEG,
+    _pools,
+    _sample,
+    _width,
+    class_maps,
+    init_from_generalist,
+    oversampling_shift,
+)
 
 
 @dataclass(frozen=True)
@@ -68,164 +81,6 @@ class Specialists:
     def probs(self, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
         """p^m for eq. 5: (M, N, width) distributions, padding exactly 0."""
         return torch.softmax(self.logits(x, batch_size), dim=-1)
-
-
-def oversampling_shift(data_fraction: float, special_fraction: float = 0.5) -> float:
-    """log of the factor by which the special classes were oversampled relative to the dustbin (§5.2).
-
-    The natural odds special : rest are f : (1 − f); training batches have s : (1 − s). Raising the dustbin logit by
-    log[(s/f) · ((1 − f)/(1 − s))] restores the natural odds (Bayes' rule for a changed prior); for s = ½ it is
-    log((1 − f)/f), and ≈ log(s/f), the paper's "proportion by which the specialist class is oversampled", when f ≪ 1.
-    """
-    f, s = data_fraction, special_fraction
-    if not 0 < f < 1:
-        raise ValueError(f"data_fraction must be in (0, 1), got {f}")
-    return math.log(s / f) + math.log((1 - f) / (1 - s))
-
-
-def _width(classes: Sequence[np.ndarray], num_classes: int, kind: str) -> int:
-    return num_classes if kind == "soft" else max(len(c) for c in classes) + 1
-
-
-def class_maps(classes: Sequence[np.ndarray], num_classes: int, kind: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """``target`` (M, C): class → output column of each specialist; ``special`` (M, C) bool: class ∈ S^m.
-
-    Dustbin kind: column j < |S^m| is S^m[j], the last column is the dustbin, columns between are padding.
-    """
-    M = len(classes)
-    special = torch.zeros(M, num_classes, dtype=torch.bool)
-    width = _width(classes, num_classes, kind)
-    target = torch.arange(num_classes).repeat(M, 1) if kind == "soft" else torch.full((M, num_classes), width - 1)
-    for m, cl in enumerate(classes):
-        cl = torch.as_tensor(np.asarray(cl), dtype=torch.long)
-        special[m, cl] = True
-        if kind == "dustbin":
-            target[m, cl] = torch.arange(len(cl))
-    return target, special
-
-
-def init_from_generalist(generalist: MLP, classes: Sequence[np.ndarray], kind: str = "dustbin") -> BatchedMLP:
-    """A stack of M specialists, each a copy of the generalist (§5.2: "initialized with the weights of the generalist").
-
-    Dustbin kind: output column j copies the generalist's unit for class S^m[j]; the dustbin unit starts as the mean
-    of the other classes' units with bias + log(#others) (≈ the log of their summed probability when they are
-    similar); padding columns are zero (they are masked at −∞ anyway).
-    """
-    mlps = [generalist] * len(classes)
-    stack = BatchedMLP.from_mlps(mlps)  # copies of every layer, output width C
-    if kind == "soft":
-        return stack
-    C = generalist.widths[-1]
-    width = _width(classes, C, kind)
-    dev = stack.weights[-1].device
-    W_g, b_g = generalist.layers[-1].weight.detach(), generalist.layers[-1].bias.detach()  # (C, H), (C,)
-    H = W_g.shape[1]
-    W = torch.zeros(len(classes), width, H, device=dev)  # BatchedMLP layout: (M, out, in)
-    b = torch.zeros(len(classes), 1, width, device=dev)
-    for m, cl in enumerate(classes):
-        cl_t = torch.as_tensor(np.asarray(cl), dtype=torch.long, device=dev)
-        rest = torch.ones(C, dtype=torch.bool, device=dev)
-        rest[cl_t] = False
-        W[m, : len(cl)] = W_g[cl_t]
-        b[m, 0, : len(cl)] = b_g[cl_t]
-        W[m, -1] = W_g[rest].mean(0)
-        b[m, 0, -1] = b_g[rest].mean() + math.log(int(rest.sum()))
-    stack.widths = (*stack.widths[:-1], width)
-    stack.weights[-1] = torch.nn.Parameter(W)
-    stack.biases[-1] = torch.nn.Parameter(b)
-    return stack
-
-
-def _pools(
-    labels: torch.Tensor, special: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-specialist index pools of special / other examples, padded to (M, max) with their lengths."""
-    is_special = special.to(labels.device)[:, labels]  # (M, N)
-
-    def pad(mask):
-        lists = [torch.nonzero(row).squeeze(1) for row in mask]
-        lens = torch.tensor([len(x) for x in lists], device=labels.device)
-        out = torch.zeros(len(lists), max(int(lens.max()), 1), dtype=torch.long, device=labels.device)
-        for m, x in enumerate(lists):
-            out[m, : len(x)] = x
-        return out, lens
-
-    sp, sp_len = pad(is_special)
-    ot, ot_len = pad(~is_special)
-    return sp, sp_len, ot, ot_len
-
-
-def _sample(pool: torch.Tensor, lens: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
-    r = torch.rand(pool.shape[0], k, device=pool.device, generator=gen)
-    pick = (r * lens[:, None]).long().clamp_max(pool.shape[1] - 1)
-    return pool.gather(1, pick)  # (M, k) example indices, each member from its own pool
-
-
-def conditional_logits(logits: torch.Tensor, classes: Sequence[np.ndarray], kind: str) -> torch.Tensor:
-    """(M, N, K) logits restricted to each specialist's own classes (padding at −∞), for conditional accuracy."""
-    M, N, _ = logits.shape
-    K = max(len(c) for c in classes)
-    out = torch.full((M, N, K), NEG, device=logits.device)
-    for m, cl in enumerate(classes):
-        cols = torch.arange(len(cl)) if kind == "dustbin" else torch.as_tensor(np.asarray(cl))
-        out[m, :, : len(cl)] = logits[m][:, cols.to(logits.device)]
-    return out
-
-
-@torch.no_grad()
-def specialist_scores(
-    spec_logits: torch.Tensor,
-    labels: torch.Tensor,
-    classes: Sequence[np.ndarray],
-    kind: str,
-    valid: torch.Tensor | None = None,
-) -> dict[str, np.ndarray]:
-    """Per specialist, on the examples of its own classes: conditional accuracy and NLL (softmax over S^m only).
-
-    ``spec_logits`` (M, N, width); ``labels`` (N,) shared or (M, N) per specialist; ``valid`` (M, N) marks real
-    examples when each specialist was fed its own (padded) set.
-    """
-    M = len(classes)
-    dev = spec_logits.device
-    labels = labels.to(dev)
-    labels = labels.expand(M, -1) if labels.dim() == 1 else labels
-    C = max(int(labels.max()) + 1, max(int(np.max(c)) for c in classes) + 1)
-    cond = conditional_logits(spec_logits, classes, kind)  # (M, N, K)
-    table = torch.full((M, C), -1, dtype=torch.long)
-    for m, cl in enumerate(classes):
-        table[m, torch.as_tensor(np.asarray(cl))] = torch.arange(len(cl))
-    pos = table.to(dev).gather(1, labels)  # (M, N): column of the true class among S^m, or −1
-    mask = pos >= 0 if valid is None else (pos >= 0) & valid.to(dev)
-    logp = torch.log_softmax(cond, dim=-1).gather(2, pos.clamp_min(0)[..., None]).squeeze(2)
-    correct = (cond.argmax(-1) == pos) & mask
-    n = mask.sum(1).clamp_min(1)
-    return {
-        "cond_acc": (correct.sum(1) / n).cpu().numpy(),
-        "cond_nll": (-(logp * mask).sum(1) / n).cpu().numpy(),
-        "n": mask.sum(1).cpu().numpy(),
-    }
-
-
-@torch.no_grad()
-def _own_class_scores(
-    model: BatchedMLP,
-    shift: torch.Tensor,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    special: torch.Tensor,
-    classes: Sequence[np.ndarray],
-    kind: str,
-) -> dict[str, np.ndarray]:
-    """Scores of each specialist on only the examples of its own classes: each member gets its own padded set
-    (M, L, features), which costs ~M× less than running every member on every example."""
-    pool, lens, _, _ = _pools(y, special.to(y.device))
-    valid = torch.arange(pool.shape[1], device=y.device)[None, :] < lens.to(y.device)[:, None]
-    pool = pool.to(x.device)
-    was_training = model.training
-    model.eval()
-    logits = torch.cat([model(x[pool[:, i : i + 2048]]) for i in range(0, pool.shape[1], 2048)], dim=1)
-    model.train(was_training)
-    return specialist_scores(logits + shift[:, None, :], y[pool], classes, kind, valid)
 
 
 def train_specialists(

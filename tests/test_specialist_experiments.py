@@ -1,0 +1,132 @@
+"""Notebook 06's helpers: choosing the special subsets, per-specialist scores, the §6.1 experiment, the verdicts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from kdlab.core.models import MLP
+from kdlab.lessons import specialist_experiments as ex
+from kdlab.lessons import specialists as sp
+
+
+def test_rank_by_confusability_drops_singletons_and_sorts_most_confusable_first():
+    cov = np.zeros((6, 6))
+    cov[0, 1] = cov[1, 0] = 0.1  # {0, 1} a little confusable
+    cov[2, 3] = cov[3, 2] = cov[2, 4] = cov[4, 2] = cov[3, 4] = cov[4, 3] = 0.5  # {2, 3, 4} very
+    clusters = [np.array([0, 1]), np.array([2, 3, 4]), np.array([5])]
+    classes, scores = sp.rank_by_confusability(clusters, cov, min_size=2)
+    assert [c.tolist() for c in classes] == [[2, 3, 4], [0, 1]]
+    assert scores == pytest.approx([0.5, 0.1])
+    assert sp.rank_by_confusability(clusters, cov, min_size=3)[0][0].tolist() == [2, 3, 4]
+
+
+def test_partition_of_and_errors_inside():
+    parts = sp.partition_of(np.array([1, 0, 1, 2, 0]))
+    assert [p.tolist() for p in parts] == [[1, 4], [0, 2], [3]]
+    true = np.array([0, 0, 1, 3, 2, 4])
+    pred = np.array([2, 0, 4, 0, 2, 1])  # errors: 0→2 and 1→4 and 4→1 inside a cluster, 3→0 across two
+    assert sp.errors_inside(parts, true, pred, 5) == pytest.approx(3 / 4)
+    assert math.isnan(sp.errors_inside(parts, true, true, 5))  # no errors: nothing to share
+
+
+def _tiny_task(C=6, D=20, n=300):
+    torch.manual_seed(0)
+    x, y = torch.randn(n, D), torch.randint(0, C, (n,))
+    return x, y, MLP(D, [16], C)
+
+
+def test_per_specialist_table_matches_the_scores():
+    x, y, gen = _tiny_task()
+    classes = [np.array([0, 1]), np.array([2, 3, 4])]
+    cfg = sp.SpecialistConfig(steps=4, batch_size=8, eval_every=2, progress=False)
+    trained = sp.train_specialists(gen, classes, x, y, cfg)
+    table = sp.per_specialist_table(trained, classes, x[:100], y[:100], gen(x[:100]).detach())
+    assert table.classes.tolist() == ["00 01", "02 03 04"] and table.n_classes.tolist() == [2, 3]
+    own = sp.specialist_scores(trained.logits(x[:100]), y[:100], classes, "dustbin")
+    np.testing.assert_allclose(table.specialist_cond_acc, own["cond_acc"])
+    np.testing.assert_allclose(table.dustbin_shift, trained.logit_shift[:, -1].numpy())
+
+
+def test_clusters_record_and_table3():
+    cfg = ex.PROFILES["quick"]
+    rec = ex.clusters_record([np.array([1, 2])], [0.5], [np.array([0]), np.array([1, 2])], [np.array([0, 1, 2])],
+                             temperature=4.0, profile=cfg)  # fmt: skip
+    assert rec["clusters"] == [[1, 2]] and rec["method"] == "covariance" and rec["n_clusters"] == cfg.n_clusters
+    table = ex.table3([("generalist (baseline)", 0.8, 0.85), ("+ 2 specialist models", 0.81, 0.86)])
+    assert list(table.columns) == ["system", "test_accuracy", "conditional_accuracy"] and len(table) == 2
+
+
+def test_soft_target_experiment_runs_both_kinds_on_the_small_slice():
+    x, y, gen = _tiny_task(n=400)
+    profile = ex.SpecialistProfile(
+        n_train_per_class=1, n_test_per_class=1, hidden=16, generalist_epochs=1, n_clusters=2, overlap=0.0,
+        specialist_steps=4, specialist_batch=8, soft_data_fraction=0.5, soft_specialists=1, soft_steps=4,
+        eval_every=2, distill_epochs=1, combine_steps=5,
+    )  # fmt: skip
+    p_test = torch.softmax(gen(x[:50]), -1).detach()
+    out = ex.soft_target_experiment(gen, [np.array([0, 1]), np.array([2, 3])], x, y, x[:50], y[:50], p_test,
+                                    profile, lr=0.02, temperature=2.0, top_n=1, seed=0)  # fmt: skip
+    assert out.n_small == 200 and [c.tolist() for c in out.chosen] == [[0, 1]]
+    assert out.table.kind.tolist() == ["dustbin", "soft"]
+    assert math.isnan(out.table.own_full_test_accuracy[0]) and 0 <= out.table.own_full_test_accuracy[1] <= 1
+    assert set(out.curves.kind) == {"dustbin", "soft"} and set(out.curves.step) == {0, 2, 4}
+
+
+def _table4(improvements):
+    k = len(improvements)
+    return pd.DataFrame({
+        "n_specialists": range(k),
+        "n_test_examples": [100] * k,
+        "n_changed_correct": [0] + [5] * (k - 1),
+        "relative_improvement": improvements,
+    })  # fmt: skip
+
+
+def test_table4_verdict_and_trend():
+    change = {"significant": True, "net": 10, "se": 3.0, "fixed": 12, "broken": 2}
+    rising = _table4([0.0, 0.01, 0.02, 0.03])
+    assert ex.coverage_trend(rising) == pytest.approx(1.0)
+    text = ex.table4_verdict(rising, change, 1000)
+    assert text.startswith("Net change: +15 correct test images of 1000 — a gain beyond noise")
+    assert "the same direction" in text
+    few = _table4([0.0, 0.01, 0.02])
+    assert math.isnan(ex.coverage_trend(few))
+    assert "too few to see Table 4's trend" in ex.table4_verdict(few, {**change, "significant": False}, 1000)
+
+
+def test_soft_and_distill_verdicts_and_summary():
+    table61 = pd.DataFrame({
+        "kind": ["dustbin", "soft"],
+        "test_cond_acc_final": [0.88, 0.90],
+        "test_cond_nll_final": [0.37, 0.29],
+        "test_cond_nll_min": [0.28, 0.28],
+        "combined_test_accuracy": [0.79, 0.80],
+        "own_full_test_accuracy": [float("nan"), 0.79],
+    })  # fmt: skip
+    rise = ex.nll_rise(table61)
+    assert rise == pytest.approx({"dustbin": 0.09, "soft": 0.01})
+    assert "it kept most of the generalist's knowledge" in ex.soft_verdict(table61, 0.80, 100)
+    assert "it lost much" in ex.soft_verdict(table61, 0.95, 100)
+    beyond = {"significant": True}
+    assert "distillation beats extra training alone" in ex.distill_verdict(0.80, 0.81, 0.807, 0.805, 0.7, beyond)
+    assert "not evidence" in ex.distill_verdict(0.80, 0.81, 0.805, 0.807, 0.5, beyond)
+    assert "not beyond noise" in ex.distill_verdict(0.80, 0.81, 0.805, 0.807, 0.5, {"significant": False})
+    acc = {"generalist": 0.80, "specialists": 0.84, "distilled": 0.82, "control": 0.807}
+    summary = ex.summary_table("quick", 5, acc, (0.84, 0.86), change=beyond, trend=float("nan"), rise=rise, kept=0.5)
+    assert list(summary.columns) == ["quantity", "paper", "this run"] and len(summary) == 5
+    assert summary["this run"][0] == "+5.0% (5 specialists, quick profile; beyond noise)"
+    assert summary["this run"][2] == "too few buckets" and summary["this run"][4] == "50% of the gain kept"
+
+
+def test_moved_names_still_import_from_training_and_the_old_alias():
+    import kdlab.specialists as old
+    from kdlab.lessons.specialists import training
+
+    for name in ("NEG", "_pools", "_sample", "_width", "class_maps", "init_from_generalist", "oversampling_shift",
+                 "_own_class_scores", "conditional_logits", "specialist_scores"):  # fmt: skip
+        assert getattr(training, name) is getattr(sp, name) is getattr(old, name)
