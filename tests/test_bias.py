@@ -108,3 +108,71 @@ def test_confusion_matrix_rows_are_true_classes():
     assert conf.sum() == 5
     assert conf[3, 2] == 1 and conf[2, 3] == 0
     assert np.trace(conf) == 4
+
+
+# ------------------------------------------------------------------------------------- notebook 04's read-outs
+def test_soft_mass_on_averages_the_missing_class_per_true_class():
+    from kdlab.lessons.bias import soft_mass_on
+
+    logits = torch.zeros(4, 10)
+    logits[0, 3] = 2.0  # a 5 that looks like a 3
+    labels = torch.tensor([5, 5, 8, 1])
+    mass = soft_mass_on(logits, labels, 3, 1.0)
+    assert list(mass.index) == [1, 5, 8] and mass.name == "mean p(3) at T=1"
+    p = float(torch.softmax(logits[0], -1)[3])
+    assert mass[5] == pytest.approx((p + 0.1) / 2) and mass[8] == pytest.approx(0.1)
+    assert soft_mass_on(logits, labels, 3, 20.0)[5] < mass[5]  # a high temperature flattens the targets
+
+
+def test_logit_rank_counts_the_classes_above_the_true_one():
+    from kdlab.lessons.bias import logit_rank
+
+    logits = torch.tensor([[0.0, 0, 0, 5, 0], [0.0, 9, 0, 5, 0], [7.0, 9, 0, 5, 0], [9.0, 0, 0, 0, 0]])
+    labels = torch.tensor([3, 3, 3, 0])
+    assert logit_rank(logits, labels, 3).tolist() == [0, 1, 2]
+
+
+def test_steps_matched_scales_the_epochs_by_the_size_ratio_never_down():
+    from kdlab.core.train import TrainConfig
+    from kdlab.lessons.bias import steps_matched
+
+    cfg = TrainConfig(epochs=20, lr=0.05)
+    assert steps_matched(cfg, 4463, 978).epochs == 92  # ceil(20 × 4.563…)
+    assert steps_matched(cfg, 100, 400).epochs == 20
+    assert steps_matched(cfg, 100, 100).lr == 0.05
+
+
+def test_errors_at_shifts_tables_and_metrics():
+    from kdlab.lessons.bias import errors_at_shifts, keep_table, missing_class_metrics, omit_table, scan_artifact
+
+    g = torch.Generator().manual_seed(1)
+    logits, labels = torch.randn(200, 10, generator=g), torch.randint(0, 10, (200,), generator=g)
+    shifts = {"before": 0.0, "test": 1.0, "validation": 1.5, "paper": 3.5}
+    omit3 = errors_at_shifts(logits, labels, [3], shifts)
+    assert list(omit3) == list(shifts) and omit3["test"] == errors_at(logits, labels, [3], 1.0)
+    n3 = int((labels == 3).sum())
+    table = omit_table(omit3, ["—", "test", "validation", "paper"], 3, n3, ["a", "b", "c", "d"])
+    assert list(table.columns) == ["student", "chosen on", "total_errors", "error_rate", "errors_on_3",
+                                   "3s right (%)", "paper"]  # fmt: skip
+    assert table["3s right (%)"][0] == round(100 * (1 - omit3["before"]["errors_on_classes"] / n3), 1)
+    at78 = errors_at_shifts(logits, labels, [7, 8], {"before": 0.0, "test": -1.0, "validation": -2.0, "paper": -7.6})
+    table78 = keep_table(at78, ["a", "b", "c", "d"])
+    assert list(table78.columns) == ["chosen on", "shift", "total_errors", "error_rate", "paper"]
+    scan = scan_artifact(shift_scan(logits, labels, [3], [0.0, 1.0]), 3)
+    assert list(scan.columns) == ["shift", "total_errors", "errors_on_3"]
+    metrics = missing_class_metrics(omit3, at78)
+    assert metrics["omit3_errors"] == omit3["before"]["total_errors"] and metrics["omit3_val_shift"] == 1.5
+    assert (
+        metrics["only78_test_shift"] == -1.0 and metrics["only78_paper_shift_error_rate"] == at78["paper"]["error_rate"]
+    )
+    assert len(metrics) == 15
+
+
+def test_top_confusions_and_misread_read_a_confusion_matrix():
+    from kdlab.lessons.bias import misread, top_confusions
+
+    conf = np.zeros((10, 10), dtype=int)
+    conf[3, 3], conf[3, 5], conf[3, 8], conf[3, 9], conf[3, 2] = 50, 7, 3, 3, 1
+    conf[5, 3], conf[8, 3] = 2, 1
+    assert top_confusions(conf, 3) == [(5, 7), (9, 3), (8, 3)]  # ties: the larger class first
+    assert misread(conf, 3) == (14, 3)

@@ -217,3 +217,47 @@ def test_transfer_and_validation_are_disjoint_and_cover_what_the_profile_says():
     assert len(transfer) == 900 and len(val) == 100 and not set(transfer.tolist()) & set(val.tolist())
     with pytest.raises(ValueError, match="validation_size"):
         transfer_and_validation(cases, replace(whole, validation_size=1000))
+
+
+def test_the_sweep_lives_in_its_own_module_and_every_old_name_still_imports():
+    import kdlab.lessons.mnist as lesson
+    import kdlab.lessons.mnist_sweep as sweep_module
+    import kdlab.mnist_experiments as old
+
+    assert old is lesson
+    for name in ("run_sweep", "summarize_sweep", "sweep_claims"):
+        assert getattr(lesson, name) is getattr(sweep_module, name)
+    names = ["PAPER_ERRORS", "PAPER_TEMPERATURES", "PROFILES", "MnistProfile", "TEACHER_NOTEBOOK", "get_profile",
+             "training_subset", "transfer_and_validation", "validation_split", "make_teacher", "make_student",
+             "train_teacher", "train_baseline", "train_distilled", "per_member_distillation_loss", "teacher_logits_on",
+             "load_or_train_teacher", "results_table", "per_class_table", "soft_target_pages"]  # fmt: skip
+    missing = [n for n in names if not hasattr(lesson, n)]
+    assert not missing, missing
+
+
+def test_results_and_per_class_tables_have_the_dashboards_columns():
+    from kdlab.lessons.mnist import PAPER_ERRORS, per_class_table, results_table
+
+    errors = {"teacher": 130, "baseline": 600, "distilled": 250}
+    seconds = {"teacher": 61.234, "baseline": 5.0, "distilled": 7.06}
+    table = results_table(errors, seconds, PAPER_ERRORS)
+    assert list(table.columns) == ["model", "test_errors", "paper_errors", "wall_time_s"]
+    assert table.model.tolist() == ["teacher", "baseline", "distilled"]
+    assert table.paper_errors.tolist() == [67, 146, 74] and table.wall_time_s.tolist() == [61.2, 5.0, 7.1]
+    per_class = per_class_table({"teacher": torch.arange(10), "baseline": torch.ones(10, dtype=torch.long)})
+    assert list(per_class.columns) == ["model", "class", "errors"] and len(per_class) == 20
+    assert per_class[per_class.model == "teacher"].errors.tolist() == list(range(10))
+
+
+def test_soft_target_pages_hold_the_first_digits_and_both_nets_logits():
+    from kdlab.lessons.mnist import SOFT_TARGET_TEMPERATURES, soft_target_pages
+
+    images = torch.randint(0, 256, (30, 28, 28), dtype=torch.uint8)
+    labels = torch.randint(0, 10, (30,))
+    teacher, student = torch.randn(30, 10), torch.randn(30, 10)
+    pages = soft_target_pages(images, labels, teacher, student, n=12)
+    assert set(pages) == {"images", "labels", "indices", "teacher_logits", "temperatures", "student_logits"}
+    assert pages["images"].shape == (12, 28, 28) and pages["images"].dtype.name == "uint8"
+    assert torch.equal(pages["teacher_logits"], teacher[:12]) and torch.equal(pages["student_logits"], student[:12])
+    assert pages["indices"].tolist() == list(range(12)) and pages["temperatures"].dtype.name == "float32"
+    assert pages["temperatures"].tolist() == list(SOFT_TARGET_TEMPERATURES)

@@ -11,18 +11,29 @@ Shifting the bias of class c by s adds s to logit c of every case, so a scan ove
 performance on the test set" — optimistic, since the test set then also picks a parameter. ``choose_shift`` picks it
 on any split: the test set (the paper's protocol) or a held-out validation split from the training set.
 
-Introduced in notebook 04.
+The last functions are notebook 04's read-outs: what the soft targets say about the missing class
+(``soft_mass_on``), where its logit ranks (``logit_rank``), the errors at several shifts and the tables and metrics
+its run saves. Introduced in notebook 04.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import torch
 
+from kdlab.core.losses import softmax_t
+from kdlab.core.train import TrainConfig
 from kdlab.lessons.common import validation_split  # noqa: F401  (re-exported)
+
+# §3's figures: total test errors and errors on the 3s of the no-3 student, before and after its bias shift; the error
+# rate (%) of the 7-and-8 student before and after lowering the biases of 7 and 8.
+PAPER_OMIT3 = {"before": (206, 133), "after": (109, 14), "shift": 3.5}
+PAPER_ONLY78 = {"before": 47.3, "after": 13.2, "shift": -7.6}
 
 
 def class_mask(labels: torch.Tensor, classes: Sequence[int]) -> torch.Tensor:
@@ -107,3 +118,86 @@ def confusion_matrix(logits: torch.Tensor, labels: torch.Tensor, num_classes: in
     pred = logits.argmax(-1).cpu()
     idx = labels.cpu() * num_classes + pred
     return torch.bincount(idx, minlength=num_classes * num_classes).reshape(num_classes, num_classes).numpy()
+
+
+# ----------------------------------------------------------------------------------------------- notebook 04's read-outs
+
+
+def soft_mass_on(logits: torch.Tensor, labels: torch.Tensor, cls: int, temperature: float) -> pd.Series:
+    """Mean soft-target probability of class ``cls`` at ``temperature``, per true class of the cases (``cls`` itself
+    left out): how much the teacher tells a student about a class its transfer set lacks."""
+    p = softmax_t(logits, temperature)[:, cls]
+    means = {c: float(p[labels == c].mean()) for c in range(logits.shape[-1]) if c != cls and (labels == c).any()}
+    return pd.Series(means, name=f"mean p({cls}) at T={temperature:g}")
+
+
+def logit_rank(logits: torch.Tensor, labels: torch.Tensor, cls: int) -> torch.Tensor:
+    """On the cases of class ``cls``: how many classes score above ``cls`` (0 = ``cls`` is the prediction)."""
+    mine = logits[labels == cls]
+    return (mine > mine[:, cls : cls + 1]).sum(1)
+
+
+def steps_matched(config: TrainConfig, reference_size: int, size: int) -> TrainConfig:
+    """``config`` with enough epochs that a transfer set of ``size`` cases takes about as many steps as one of
+    ``reference_size`` (never fewer epochs than ``config`` has)."""
+    return replace(config, epochs=max(config.epochs, math.ceil(config.epochs * (reference_size / size))))
+
+
+def errors_at_shifts(
+    logits: torch.Tensor, labels: torch.Tensor, classes: Sequence[int], shifts: Mapping[str, float]
+) -> dict[str, dict[str, float]]:
+    """``errors_at`` for each named shift, e.g. ``{"before": 0.0, "test": 3.1, "validation": 3.6, "paper": 3.5}``."""
+    return {name: errors_at(logits, labels, classes, s) for name, s in shifts.items()}
+
+
+def scan_artifact(scan: pd.DataFrame, cls: int) -> pd.DataFrame:
+    """A ``shift_scan`` of one class as the run saves it: ``shift, total_errors, errors_on_<cls>``."""
+    return scan.rename(columns={"errors_on_classes": f"errors_on_{cls}"})[["shift", "total_errors", f"errors_on_{cls}"]]
+
+
+def omit_table(
+    results: Mapping[str, dict], chosen_on: Sequence[str], cls: int, n_cls_cases: int, paper: Sequence[str]
+) -> pd.DataFrame:
+    """One row per shift of the student that never saw ``cls``: total errors, error rate, errors on ``cls`` and the
+    share of its test cases it gets right, beside the paper's figures."""
+    rows = [{"student": f"no {cls}s", "chosen on": c, **r} for c, r in zip(chosen_on, results.values())]
+    table = pd.DataFrame(rows).drop(columns=["shift"]).rename(columns={"errors_on_classes": f"errors_on_{cls}"})
+    table[f"{cls}s right (%)"] = (100 * (1 - table[f"errors_on_{cls}"] / n_cls_cases)).round(1)
+    table["paper"] = list(paper)
+    return table
+
+
+def keep_table(results: Mapping[str, dict], paper: Sequence[str]) -> pd.DataFrame:
+    """One row per shift of a student that saw only some classes: the shift, total errors and error rate (%)."""
+    table = pd.DataFrame([{"chosen on": k, **v} for k, v in results.items()]).drop(columns=["errors_on_classes"])
+    table["paper"] = list(paper)
+    return table.round(2)
+
+
+def top_confusions(conf: np.ndarray, cls: int, top: int = 3) -> list[tuple[int, int]]:
+    """(predicted class, count) of the ``top`` classes the cases of ``cls`` are most often misread as."""
+    ranked = sorted(((int(conf[cls, j]), j) for j in range(len(conf)) if j != cls), reverse=True)[:top]
+    return [(j, n) for n, j in ranked]
+
+
+def misread(conf: np.ndarray, cls: int) -> tuple[int, int]:
+    """(cases of ``cls`` read as something else, cases of other classes read as ``cls``) from a confusion matrix."""
+    return int(conf[cls].sum() - conf[cls, cls]), int(conf[:, cls].sum() - conf[cls, cls])
+
+
+def missing_class_metrics(omit3: Mapping[str, dict], only78: Mapping[str, dict]) -> dict[str, float]:
+    """Notebook 04's headline numbers for metrics.json, from ``errors_at_shifts`` results keyed before / test /
+    validation / paper for the no-3 and the 7-and-8 students."""
+    out = {"omit3_errors": omit3["before"]["total_errors"], "omit3_errors_on_3": omit3["before"]["errors_on_classes"]}
+    for key, name in (("test", "test"), ("validation", "val")):
+        r = omit3[key]
+        out[f"omit3_{name}_shift"] = r["shift"]
+        out[f"omit3_{name}_shift_errors"] = r["total_errors"]
+        out[f"omit3_{name}_shift_errors_on_3"] = r["errors_on_classes"]
+    out["omit3_paper_shift_errors"] = omit3["paper"]["total_errors"]
+    out["only78_error_rate"] = only78["before"]["error_rate"]
+    for key, name in (("test", "test"), ("validation", "val")):
+        out[f"only78_{name}_shift"] = only78[key]["shift"]
+        out[f"only78_{name}_shift_error_rate"] = only78[key]["error_rate"]
+    out["only78_paper_shift_error_rate"] = only78["paper"]["error_rate"]
+    return out

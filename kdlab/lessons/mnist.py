@@ -1,20 +1,18 @@
-"""§3 of the paper on real MNIST: the teacher, the baseline, the distilled net and the temperature sweep.
+"""§3 of the paper on real MNIST: the teacher, the baseline and the distilled net (notebook 03; 04 reuses them).
 
-The recipes (notebook 03 teaches them; notebook 04 reuses the teacher and the distilled recipe):
-
-* teacher — 784-1200-1200-10 ReLU, dropout (hidden units; inputs too in ``quick``), max-norm on every unit's incoming weights,
-  inputs "jittered by up to two pixels in any direction" (the paper cites [5], Hinton et al. 2012, for the recipe);
+* teacher — 784-1200-1200-10 ReLU, dropout (hidden units; inputs too in ``quick``), max-norm on every unit's incoming
+  weights, inputs "jittered by up to two pixels in any direction" (the paper cites [5], Hinton et al. 2012);
 * baseline — 784-800-800-10, hard labels, no regularization (paper: 146 test errors);
 * distilled — the same small net trained on the teacher's soft targets at T = 20 over the *un-jittered* training
   set, plus a small-weight hard term (``hard_weight``; paper: 74 errors, and "a considerably lower weight on the
   second objective function" worked best, §2);
-* sweep — distilled nets with 800, 300 and 30 units per layer over T ∈ {1, 2, 2.5, 3, 4, 5, 8, 10, 20}. All the
-  temperatures of one width and seed train together as one ``BatchedMLP``, each member with its own T (a custom
-  ``loss_fn``, since ``fit`` takes one temperature per call).
+* sweep — distilled nets of 800, 300 and 30 units per layer over the temperatures: ``kdlab.lessons.mnist_sweep``,
+  whose names this module re-exports (``run_sweep``, ``summarize_sweep``, ``sweep_claims``).
 
 ``PROFILES`` holds the sizes: ``quick`` (a subset and a few epochs, CI), ``full`` (< 1 h per notebook on a
 2-core CPU), ``paper`` (the paper's architectures with long schedules, for a GPU). One frozen dataclass per
-profile; the notebooks' parameters cell only names the profile.
+profile; the notebooks' parameters cell only names the profile. The last three functions turn the notebook's
+results into the tables and arrays its run saves (the dashboard's contract, notebooks/README.md).
 """
 
 from __future__ import annotations
@@ -23,13 +21,15 @@ import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
 from kdlab.core.losses import per_member_distillation_loss  # noqa: F401  (re-exported: its first home)
-from kdlab.core.models import MLP, BatchedMLP
-from kdlab.core.train import TrainConfig, evaluate, fit, predict_logits, seed_everything
+from kdlab.core.models import MLP
+from kdlab.core.train import TrainConfig, fit, predict_logits, seed_everything
 from kdlab.lessons.common import validation_split  # noqa: F401  (re-exported)
+from kdlab.lessons.mnist_sweep import run_sweep, summarize_sweep, sweep_claims  # noqa: F401  (re-exported)
 
 PAPER_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3, test errors out of 10,000
 PAPER_TEMPERATURES = (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)  # the sweep this lab runs (§3 names no grid)
@@ -268,100 +268,41 @@ def train_distilled(
     return model, time.perf_counter() - began
 
 
-def run_sweep(
-    profile: MnistProfile,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    teacher_logits: torch.Tensor,
-    x_test: torch.Tensor,
-    y_test: torch.Tensor,
-    *,
-    seed: int = 0,
-    device: str | torch.device = "auto",
-    progress: bool = True,
-) -> pd.DataFrame:
-    """Test errors of distilled nets for every width × temperature × seed of the profile.
-
-    Returns columns ``width, temperature, seed, test_errors, hard_weight, wall_time_s`` (the dashboard's sweep
-    table). One ``BatchedMLP`` per (width, seed) holds every temperature; the seed (``seed`` + each of the
-    profile's ``sweep_seeds``) sets both the initialization and the minibatch order.
-    """
-    temps = tuple(float(t) for t in profile.sweep_temperatures)
-    hard_weight = profile.sweep.hard_weight
-    rows = []
-    seeds = [seed + s for s in profile.sweep_seeds]
-    for width in profile.sweep_widths:
-        for seed in seeds:
-            seed_everything(seed)
-            model = BatchedMLP(len(temps), 784, (width, width), 10)
-            cfg = replace(profile.sweep, seed=seed, progress=progress, desc=f"sweep {width} units seed {seed}")
-            began = time.perf_counter()
-            fit(
-                model,
-                x,
-                y if hard_weight > 0 else None,
-                config=cfg,
-                teacher_logits=teacher_logits,
-                loss_fn=per_member_distillation_loss(temps, hard_weight),
-                device=device,
-            )
-            seconds = time.perf_counter() - began
-            errors = evaluate(model, x_test, y_test).errors
-            for T, err in zip(temps, errors):
-                rows.append(
-                    {
-                        "width": width,
-                        "temperature": T,
-                        "seed": seed,
-                        "test_errors": int(err),
-                        "hard_weight": hard_weight,
-                        "wall_time_s": round(seconds / len(temps), 2),
-                    }
-                )
-    return pd.DataFrame(rows)
-
-
-def summarize_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
-    """Mean, min and max test errors over seeds for every (width, temperature)."""
-    return sweep.groupby(["width", "temperature"])["test_errors"].agg(["mean", "min", "max", "count"]).reset_index()
-
-
-def sweep_claims(sweep: pd.DataFrame) -> dict[str, Any]:
-    """Check the paper's two §3 claims on a sweep table, as numbers the notebook prints.
-
-    * ≥ 300 units: "all temperatures above 8 gave fairly similar results" → spread (max − min of the seed-mean
-      errors) over T > 8 (T ≥ 8 when the grid has nothing above 8), next to the spread over all T;
-    * 30 units: "temperatures in the range 2.5 to 4 worked significantly better than higher or lower" → the best
-      T, and the mean errors inside 2.5–4 vs outside.
-
-    A figure the grid cannot give (a spread over fewer than two high temperatures) is None (JSON null), not NaN.
-    """
-    s = summarize_sweep(sweep)
-    out: dict[str, Any] = {}
-    for width, grp in s.groupby("width"):
-        grp = grp.sort_values("temperature")
-        best = grp.loc[grp["mean"].idxmin()]
-        high = grp[grp["temperature"] > 8]
-        if len(high) < 2:
-            high = grp[grp["temperature"] >= 8]
-        n_high = len(high)
-        inside = grp[(grp["temperature"] >= 2.5) & (grp["temperature"] <= 4)]
-        outside = grp[(grp["temperature"] < 2.5) | (grp["temperature"] > 4)]
-        out[int(width)] = {
-            "best_temperature": float(best["temperature"]),
-            "best_mean_errors": float(best["mean"]),
-            "high_t_spread": float(high["mean"].max() - high["mean"].min()) if n_high >= 2 else None,
-            "n_high_temperatures": n_high,
-            "all_t_spread": float(grp["mean"].max() - grp["mean"].min()),
-            "mean_errors_2.5_to_4": float(inside["mean"].mean()) if len(inside) else None,
-            "mean_errors_outside": float(outside["mean"].mean()) if len(outside) else None,
-        }
-    return out
-
-
 def teacher_logits_on(teacher: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The teacher's logits (eval mode: no dropout, no jitter) on the transfer set, on the CPU as float32."""
     return predict_logits(teacher, x).float().cpu()
+
+
+SOFT_TARGET_TEMPERATURES = (1, 2, 2.5, 3, 4, 5, 8, 10, 20)  # the dashboard's soft-target page offers these
+
+
+def results_table(errors: dict[str, int], seconds: dict[str, float], paper: dict[str, int]) -> pd.DataFrame:
+    """One row per model (teacher, baseline, distilled): its test errors beside the paper's, and its training time."""
+    return pd.DataFrame(
+        [
+            {"model": name, "test_errors": int(n), "paper_errors": paper[name], "wall_time_s": round(seconds[name], 1)}
+            for name, n in errors.items()
+        ]
+    )
+
+
+def per_class_table(per_class_errors: dict[str, Any]) -> pd.DataFrame:
+    """Long table ``model, class, errors`` from each model's per-class error counts (10 per model)."""
+    rows = [{"model": m, "class": c, "errors": int(e[c])} for m, e in per_class_errors.items() for c in range(len(e))]
+    return pd.DataFrame(rows)
+
+
+def soft_target_pages(images, labels, teacher_logits, student_logits, n: int = 100) -> dict[str, Any]:
+    """The first ``n`` test digits with both nets' logits: the arrays the dashboard's soft-target page reads."""
+    shown = torch.arange(n)
+    return {
+        "images": images[shown].numpy().astype(np.uint8),
+        "labels": labels[shown],
+        "indices": shown,
+        "teacher_logits": teacher_logits[shown],
+        "temperatures": np.array(SOFT_TARGET_TEMPERATURES, dtype=np.float32),
+        "student_logits": student_logits[shown],
+    }
 
 
 def __getattr__(name: str):
