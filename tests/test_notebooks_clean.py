@@ -78,3 +78,68 @@ def test_a_notebook_a_student_ran_shows_no_change_in_git(tmp_path, with_filter):
         assert diff == "" and staged == "", f"a run notebook shows as changed: {staged}"
     else:
         assert "teacher: 134 errors" in diff and staged.strip() == f"M  notebooks/{src.name}"
+
+
+# --------------------------------------------------------------------------- notebooks that read like lessons
+MAX_CODE_LINES = 15  # issue 13: "no code cell longer than about 15 lines"
+BOOKKEEPING = ("start_run(", "run.save_", "run.log_metrics(", ".log_metrics(", "save_table(", "claims.save(")
+
+
+def _lines(src: str) -> int:
+    return sum(1 for line in src.splitlines() if line.strip())
+
+
+def lesson_problems(nb: dict) -> list[str]:
+    """What keeps a notebook from reading like a lesson (empty when none):
+
+    - a code cell over ``MAX_CODE_LINES`` non-blank lines;
+    - less prose than code, counted both in characters and in non-blank lines;
+    - a figure (``lab.figure(...)``) without a markdown cell beside it that tells the reader what to *look* at;
+    - run-store bookkeeping in a cell instead of through ``kdlab.notebook.Lab``;
+    - an import of a module by its old name (``kdlab.MOVED``), which a newcomer would then go looking for.
+    """
+    import kdlab
+
+    cells = nb["cells"]
+    src = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+    kinds = [c["cell_type"] for c in cells]
+    problems = []
+    for i, (kind, s) in enumerate(zip(kinds, src)):
+        if kind != "code":
+            continue
+        if _lines(s) > MAX_CODE_LINES:
+            problems.append(f"cell {i}: {_lines(s)} lines of code (at most {MAX_CODE_LINES})")
+        if "lab.figure(" in s:
+            beside = [src[j] for j in (i - 1, i + 1) if 0 <= j < len(cells) and kinds[j] == "markdown"]
+            if not any("look" in m.lower() for m in beside):
+                problems.append(f"cell {i}: a figure with no markdown cell beside it saying what to look at")
+        for word in BOOKKEEPING:
+            if word in s:
+                problems.append(f"cell {i}: run bookkeeping {word!r} in the notebook (use kdlab.notebook.Lab)")
+        for old in kdlab.MOVED:
+            if f"from {old} import" in s or f"import {old}\n" in s + "\n":
+                problems.append(f"cell {i}: imports {old}, the module's old name ({kdlab.MOVED[old]})")
+    for measure, count in (("characters", len), ("lines", _lines)):
+        prose = sum(count(s) for k, s in zip(kinds, src) if k == "markdown")
+        code = sum(count(s) for k, s in zip(kinds, src) if k == "code")
+        if prose <= code:
+            problems.append(f"less prose than code: {prose} vs {code} {measure}")
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_reads_like_a_lesson(path):
+    problems = lesson_problems(json.loads(path.read_text()))
+    assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+def test_lesson_check_can_fail():
+    code = {"cell_type": "code", "source": "\n".join(f"x{i} = {i}" for i in range(16)) + "\nlab.figure('f', fig)"}
+    md = {"cell_type": "markdown", "source": "A short note."}
+    old = {"cell_type": "code", "source": "from kdlab.runs import start_run\nrun = start_run('01', {})"}
+    problems = lesson_problems({"cells": [md, code, old]})
+    text = "\n".join(problems)
+    for expected in ("17 lines of code", "say", "bookkeeping 'start_run('", "imports kdlab.runs", "less prose"):
+        assert expected in text, f"{expected!r} not reported in:\n{text}"
+    ok = {"cell_type": "markdown", "source": "Look at the curve:\n" + "words\n" * 3}
+    assert lesson_problems({"cells": [ok, {"cell_type": "code", "source": "lab.figure('f', fig)"}]}) == []

@@ -1,12 +1,15 @@
-"""kdlab.speech_experiment: the pieces of notebook 05 on small synthetic frame sets (the corpus is not needed)."""
+"""kdlab.lessons.speech (old name kdlab.speech_experiment): the pieces of notebook 05 on small synthetic frame sets
+(the corpus is not needed)."""
 
 from dataclasses import replace
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from kdlab import speech_experiment as E
-from kdlab.data.speech import SpeechSplit
+from kdlab.data.speech import SpeechCorpus, SpeechSplit
+from kdlab.lessons import speech as E
 
 
 def test_ensemble_log_probs_is_the_log_of_the_mean_distribution():
@@ -104,7 +107,7 @@ def test_mixup_frames_keep_the_dominant_label():
 
 def test_chunked_soft_targets_equal_the_whole_computation():
     """ensemble_soft_targets (chunks of frames) = ensemble_soft_logits on all members' posteriors at once."""
-    from kdlab.models import BatchedMLP
+    from kdlab.core.models import BatchedMLP
 
     torch.manual_seed(0)
     ens = BatchedMLP(4, 12, (16,), 7).eval()
@@ -118,3 +121,77 @@ def test_chunked_soft_targets_equal_the_whole_computation():
             else torch.stack([E.ensemble_soft_logits(members, T, how) for T in temps])
         )
         assert torch.allclose(chunked, whole, atol=1e-5)
+
+
+def test_split_modules_stay_importable_from_speech_and_its_old_name():
+    """The recipe, Table 5 and the reading helpers live in their own modules; every name is still here."""
+    import importlib
+
+    from kdlab.lessons import speech_analysis, speech_recipe, speech_table5
+
+    for module in (speech_recipe, speech_table5, speech_analysis):
+        for name in dir(module):
+            obj = getattr(module, name)
+            if not name.startswith("_") and getattr(obj, "__module__", None) == module.__name__:
+                assert getattr(E, name) is obj, f"kdlab.lessons.speech.{name} is not {module.__name__}.{name}"
+    assert set(E.__all__) <= set(dir(E))
+    assert importlib.import_module("kdlab.speech_experiment") is E
+
+
+def test_utterance_excerpt_pools_states_into_phones():
+    split = SpeechSplit(torch.arange(60.0).reshape(6, 10), torch.tensor([0, 1, 4, 5, 3, 0]), torch.tensor([0, 4, 6]),
+                        torch.tensor([1, 0]))  # fmt: skip
+    corpus = SpeechCorpus(split, split, split, ["sil/0", "sil/1", "sil/2", "a/0", "a/1", "a/2"], ["v0", "v1"], {}, 3)
+    ex = E.utterance_excerpt(corpus, "train", utt=0, frames=3)
+    assert ex["feats"].shape == (3, 10) and ex["phones"] == ["sil", "sil", "a"] and ex["voice"] == "v1"
+
+
+def _table1() -> pd.DataFrame:
+    return pd.DataFrame({"model": ["baseline", "10x ensemble", "distilled T=2", "distilled T=1"],
+                         "chosen_on_val": [False, False, True, False]})  # fmt: skip
+
+
+def test_chosen_student_and_table1_sentences():
+    assert E.chosen_student(_table1()) == "distilled T=2"
+    summary = {"baseline_per": 30.0, "ensemble_per": 27.0, "distilled_per": 28.0, "gain_kept_unseen": None}
+    for s, (b, e, d) in {"seen": (50.0, 54.0, 53.0), "unseen": (40.0, 40.0, 41.0)}.items():
+        summary |= {f"baseline_frame_acc_{s}": b, f"ensemble_frame_acc_{s}": e, f"distilled_frame_acc_{s}": d}
+    summary["gain_kept_seen"] = E.gain_kept(50.0, 54.0, 53.0)
+    text = E.table1_sentences(summary, E.PAPER_TABLE1)
+    assert "+2.2 points" in text and "86% of the gain kept" in text  # the paper's Table 1
+    assert "keeps **75%** of that gain" in text and "has no gain to keep" in text
+    assert "ensemble 27.0 %" in text
+
+
+def test_table5_sentences_compare_with_the_full_data_baseline():
+    table5 = pd.DataFrame({"system": list(E.PAPER_TABLE5), "train_frame_acc": [60.0, 90.0, 55.0],
+                           "test_frame_acc": [50.0, 30.0, 45.0], "epoch": [16, 7, 40]})  # fmt: skip
+    table5["paper_train_frame_acc"] = [E.PAPER_TABLE5[s][0] for s in table5.system]
+    table5["paper_test_frame_acc"] = [E.PAPER_TABLE5[s][1] for s in table5.system]
+    text = E.table5_sentences(table5)
+    assert "gap +60.0 points, early-stopped at epoch 7" in text
+    assert "soft targets on 3 % of the data give -5.0 points and hard targets -20.0" in text
+    assert "(the paper: -1.9 and -14.4)" in text
+
+
+def test_phone_accuracy_pools_states_by_frames():
+    rows = []
+    for model, acc in (("baseline", (1.0, 0.0, 0.5)), ("10x ensemble", (1.0, 0.5, 0.5))):
+        for c, (phone, frames) in enumerate((("a/0", 30), ("a/1", 10), ("b/0", 20))):
+            rows.append({"model": model, "class": c, "phone": phone, "frames": frames, "accuracy": acc[c]})
+    rows.append({"model": "baseline", "class": 3, "phone": "c/0", "frames": 0, "accuracy": np.nan})
+    rows.append({"model": "10x ensemble", "class": 3, "phone": "c/0", "frames": 0, "accuracy": np.nan})
+    by_phone = E.phone_accuracy(pd.DataFrame(rows), ["baseline", "10x ensemble"], top=2)
+    assert list(by_phone.index) == ["a", "b"] and list(by_phone.columns) == ["baseline", "10x ensemble"]
+    assert by_phone.loc["a", "baseline"] == pytest.approx(0.75) and by_phone.loc["a", "10x ensemble"] == 0.875
+    text = E.phone_sentences(by_phone)
+    assert "beats the baseline on 1 of these 2 phones" in text and "gains most on **a** (+12.5 points)" in text
+
+
+def test_decoded_per_is_zero_for_the_true_labels():
+    from kdlab.lessons.decode import estimate_hmm
+
+    data = _fake_data()
+    hmm = estimate_hmm(data.train.y, data.train.bounds, data.num_classes)
+    perfect = torch.log(torch.nn.functional.one_hot(data.val.y, data.num_classes).float() * 0.99 + 0.01 / 6)
+    assert E.decoded_per(perfect, data.val, hmm, 1, 1.0) == 0.0

@@ -147,3 +147,12 @@ def phone_error_rate(ref_seqs: Sequence[Sequence[int]], hyp_seqs: Sequence[Seque
     if total == 0:
         raise ValueError("references are empty: the phone error rate is undefined")
     return sum(edit_distance(list(r), list(h)) for r, h in zip(ref_seqs, hyp_seqs)) / total
+
+
+def decoded_per(log_p: torch.Tensor, frames, hmm: PhoneHMM, states: int, acoustic_scale: float) -> float:
+    """Phone error rate of Viterbi paths (emissions: scaled log posterior − log prior) against the alignments of
+    ``frames`` (a ``kdlab.lessons.speech_recipe.FrameSet``: its labels ``y`` and utterance ``bounds``)."""
+    paths = decode(log_p, frames.bounds, hmm, acoustic_scale=acoustic_scale)
+    b = frames.bounds.tolist()
+    refs = [phone_sequence(frames.y[b[u] : b[u + 1]], states) for u in range(len(b) - 1)]
+    return phone_error_rate(refs, [phone_sequence(p, states) for p in paths])
