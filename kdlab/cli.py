@@ -52,9 +52,19 @@ def _run(args: argparse.Namespace) -> None:
         from kdlab.store.notebook_runs import parse_value
 
         overrides[name] = parse_value(value)
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be ≥ 1, got {args.jobs}")
     names = [p.stem for p in available_notebooks()] if args.notebook == "all" else [args.notebook]
     for name in names:  # validate everything before running anything; with `all` every notebook must know each -p
         validate(resolve_notebook(name), args.profile, overrides)
+    if args.jobs != 1 and len(names) > 1:
+        from kdlab.store.parallel_runs import run_many
+
+        done, failed = run_many(names, args.profile, args.param or [], args.runs, jobs=args.jobs)
+        print(f"{len(done)} runs written under {paths.runs_root(args.runs)}")
+        if failed:
+            raise RuntimeError(f"{len(failed)} of {len(names)} notebooks failed: " + "; ".join(failed))
+        return
     done = []
     for name in names:
         print(f"kdlab run: {name} ({args.profile}) …", flush=True)
@@ -171,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="quick")
     p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
     p.add_argument("--runs", default=None, help="run store (default: $KDLAB_RUNS or <project>/runs)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="with 'all': notebooks at once, each in its own process (for a GPU; default 1, one after another)",
+    )
     p.add_argument(
         "-q",
         "--quiet",

@@ -145,3 +145,26 @@ def test_run_all_passes_parameters_to_every_notebook_and_refuses_unknown_ones(tm
     )
     assert bad.returncode != 0 and "has no parameter THREADS" in bad.stderr + bad.stdout
     assert not any(tmp_path.iterdir())  # nothing ran
+
+
+def test_run_many_runs_notebooks_side_by_side_and_reports_each_failure(tmp_path, runs_dir):
+    """`kdlab run all --jobs 2`: each notebook in its own process; a failing one is reported (with its log) and
+    does not stop the other, which completes."""
+    from kdlab.store.parallel_runs import run_many
+
+    good = _notebook(tmp_path / "98_tiny.ipynb", BODY)
+    bad = _notebook(tmp_path / "99_tiny.ipynb", BODY.replace("assert not FAIL", "assert FAIL"))
+    lines = []
+    done, failed = run_many([str(good), str(bad)], "quick", [("SEED", "3")], jobs=2, echo=lines.append)
+    assert len(done) == 1 and done[0].parent.name == "98_tiny" and (done[0] / "COMPLETE").exists()
+    assert len(failed) == 1 and failed[0].startswith(str(bad)) and "asked to fail" in failed[0]
+    assert sum("started" in ln for ln in lines) == 2
+    (info,) = [r for r in list_runs() if r.status == "complete"]
+    assert info.params["SEED"] == 3
+    with pytest.raises(ValueError, match="--jobs"):
+        run_many([str(good)], "quick", jobs=0)
+
+
+def test_run_refuses_jobs_below_one():
+    r = _kdlab("run", "all", "--jobs", "0")
+    assert r.returncode == 2 and "--jobs must be ≥ 1" in r.stderr
