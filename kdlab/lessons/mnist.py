@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -199,8 +200,15 @@ def make_student(hidden: tuple[int, ...] | int = (800, 800)) -> MLP:
     return MLP(784, hidden, 10)
 
 
-def _seeded(config: TrainConfig, seed: int, progress: bool) -> TrainConfig:
-    return replace(config, seed=seed, progress=progress)
+def _trained(make, x, y, config: TrainConfig, *, seed: int, device, progress: bool, teacher_logits=None):
+    """Seed, build, fit — (model, wall seconds). Seeding before ``make()`` fixes the initial weights as well as the
+    batches and dropout masks, so a recipe with the same seed is the same run."""
+    seed_everything(seed)
+    model = make()
+    began = time.perf_counter()
+    config = replace(config, seed=seed, progress=progress)
+    fit(model, x, y, config=config, teacher_logits=teacher_logits, device=device)
+    return model, time.perf_counter() - began
 
 
 def train_teacher(
@@ -213,11 +221,7 @@ def train_teacher(
     progress: bool = True,
 ) -> tuple[MLP, float]:
     """Train the jittered, dropout, max-norm teacher on (x, y); returns (model in eval mode, wall seconds)."""
-    seed_everything(seed)
-    model = make_teacher(profile)
-    began = time.perf_counter()
-    fit(model, x, y, config=_seeded(profile.teacher, seed, progress), device=device)
-    return model, time.perf_counter() - began
+    return _trained(partial(make_teacher, profile), x, y, profile.teacher, seed=seed, device=device, progress=progress)
 
 
 def train_baseline(
@@ -230,11 +234,15 @@ def train_baseline(
     progress: bool = True,
 ) -> tuple[MLP, float]:
     """Train the small net on hard labels only, no regularization; returns (model, wall seconds)."""
-    seed_everything(seed)
-    model = make_student(profile.student_hidden)
-    began = time.perf_counter()
-    fit(model, x, y, config=_seeded(profile.baseline, seed, progress), device=device)
-    return model, time.perf_counter() - began
+    return _trained(
+        partial(make_student, profile.student_hidden),
+        x,
+        y,
+        profile.baseline,
+        seed=seed,
+        device=device,
+        progress=progress,
+    )
 
 
 def train_distilled(
@@ -254,18 +262,9 @@ def train_distilled(
     config = config or profile.distilled
     if config.jitter:
         raise ValueError("the transfer set is un-jittered (§3); use a config with jitter=0")
-    seed_everything(seed)
-    model = make_student(hidden or profile.student_hidden)
-    began = time.perf_counter()
-    fit(
-        model,
-        x,
-        y if config.hard_weight > 0 else None,
-        config=_seeded(config, seed, progress),
-        teacher_logits=teacher_logits,
-        device=device,
-    )
-    return model, time.perf_counter() - began
+    make = partial(make_student, hidden or profile.student_hidden)
+    y = y if config.hard_weight > 0 else None
+    return _trained(make, x, y, config, seed=seed, device=device, progress=progress, teacher_logits=teacher_logits)
 
 
 def teacher_logits_on(teacher: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
