@@ -1,6 +1,6 @@
 """Teacher throughput with 1 vs N processes: ``kdlab train teacher`` under torchrun, as a user would launch it.
 
-Each configuration is a real job (``python -m kdlab.dist.train teacher --nproc P``: torchrun, gloo on CPU or NCCL
+Each configuration is a real job (``python -m kdlab.distributed.train teacher --nproc P``: torchrun, gloo on CPU or NCCL
 on CUDA, DDP when P > 1, plain ``fit`` when P = 1) writing a run into a temporary run store. Throughput is taken
 from the run's ``history.csv``: training cases per second over the epochs after the first (the first pays for
 warm-up), plus the job's wall time including process start and data loading. Configurations are interleaved and
@@ -54,7 +54,7 @@ def run_job(procs: int, threads: int, batch: int, args: argparse.Namespace) -> d
         cmd = [
             sys.executable,
             "-m",
-            "kdlab.dist.train",
+            "kdlab.distributed.train",
             "teacher",
             "--profile",
             "quick",

@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 
 from kdlab.data.speech import load_corpus
-from kdlab.lessons import speech as E
+from kdlab.lessons import common
+from kdlab.lessons import speech_recipe as recipe
 
 # Student variants: soft-target form, mixed copies in the transfer set, student epochs, temperatures.
 VARIANTS: dict[str, dict] = {
@@ -38,14 +39,14 @@ VARIANTS: dict[str, dict] = {
 def hard_models(profile, data, args):
     """The baseline and the ensemble, trained, or read from ``--cache`` where an earlier call saved them."""
     cache = Path(args.cache) / f"{args.profile}-e{profile.baseline.epochs}-s{args.seed}.pt" if args.cache else None
-    baseline, ensemble = E.make_models(profile, data, 1), E.make_models(profile, data, profile.ensemble_size)
+    baseline, ensemble = recipe.make_models(profile, data, 1), recipe.make_models(profile, data, profile.ensemble_size)
     if cache is not None and cache.exists():
         saved = torch.load(cache, weights_only=True)
         baseline.load_state_dict(saved["baseline"])
         ensemble.load_state_dict(saved["ensemble"])
         return baseline.eval(), ensemble.eval()
-    baseline, _ = E.train_hard(profile, data, 1, profile.baseline, seed=args.seed, device="cpu", progress=True)
-    ensemble, _ = E.train_hard(profile, data, profile.ensemble_size, replace(profile.baseline, desc="ensemble"),
+    baseline, _ = recipe.train_hard(profile, data, 1, profile.baseline, seed=args.seed, device="cpu", progress=True)
+    ensemble, _ = recipe.train_hard(profile, data, profile.ensemble_size, replace(profile.baseline, desc="ensemble"),
                                seed=args.seed + 1, device="cpu", progress=True)  # fmt: skip
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -65,10 +66,10 @@ def main() -> None:
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    profile = E.get_profile(args.profile)
+    profile = recipe.get_profile(args.profile)
     if args.epochs:
         profile = replace(profile, baseline=replace(profile.baseline, epochs=args.epochs))
-    data = E.prepare(load_corpus(profile=profile.corpus, states=profile.states), profile)
+    data = recipe.prepare(load_corpus(profile=profile.corpus, states=profile.states), profile)
     val = data.val
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -81,26 +82,28 @@ def main() -> None:
             writer.writerow(fields)
         t0 = time.perf_counter()
         baseline, ensemble = hard_models(profile, data, args)
-        acc_b = 100 * E.frame_accuracy(E.log_probs(baseline, val.x)[0], val.y)
-        acc_e = 100 * E.frame_accuracy(E.ensemble_log_probs(E.log_probs(ensemble, val.x)), val.y)
+        acc_b = 100 * recipe.frame_accuracy(recipe.log_probs(baseline, val.x)[0], val.y)
+        acc_e = 100 * recipe.frame_accuracy(recipe.ensemble_log_probs(recipe.log_probs(ensemble, val.x)), val.y)
         print(f"validation: baseline {acc_b:.2f} %, ensemble {acc_e:.2f} % ({time.perf_counter() - t0:.0f} s)")
         for name in [v.strip() for v in args.variants.split(",") if v.strip()]:
             v = VARIANTS[name]
             temps = tuple(float(t) for t in v["temperatures"])
             epochs = profile.distilled.epochs * (v["epochs"] or 1)
             t0 = time.perf_counter()
-            x_t, y_t = E.mixup_frames(data.train.x, data.train.y, v["transfer_mixup"], profile.mixup_max, args.seed)
-            teacher = E.ensemble_soft_targets(ensemble, x_t, temps, v["soft_targets"])
-            transfer = E.FrameSet(x_t, y_t, data.train.bounds, data.train.speakers)
+            x_t, y_t = recipe.mixup_frames(
+                data.train.x, data.train.y, v["transfer_mixup"], profile.mixup_max, args.seed
+            )
+            teacher = recipe.ensemble_soft_targets(ensemble, x_t, temps, v["soft_targets"])
+            transfer = recipe.FrameSet(x_t, y_t, data.train.bounds, data.train.speakers)
             cfg = replace(profile.distilled, epochs=epochs, desc=f"student {name}")
-            students, _ = E.train_students(profile, data, teacher, temps, profile.hard_weight, cfg,
+            students, _ = recipe.train_students(profile, data, teacher, temps, profile.hard_weight, cfg,
                                             seed=args.seed + 2, device="cpu", progress=True, train=transfer)  # fmt: skip
             del teacher, transfer, x_t, y_t
-            lp = E.log_probs(students, val.x)
+            lp = recipe.log_probs(students, val.x)
             seconds = time.perf_counter() - t0
             for m, T in enumerate(temps):
-                acc = 100 * E.frame_accuracy(lp[m], val.y)
-                kept = E.gain_kept(acc_b, acc_e, acc)
+                acc = 100 * recipe.frame_accuracy(lp[m], val.y)
+                kept = common.gain_kept(acc_b, acc_e, acc)
                 writer.writerow([args.profile, profile.baseline.epochs, name, v["soft_targets"], v["transfer_mixup"],
                                  epochs, T, f"{acc_b:.2f}", f"{acc_e:.2f}", f"{acc:.2f}",
                                  "" if kept is None else f"{kept:.3f}", f"{seconds:.0f}"])  # fmt: skip

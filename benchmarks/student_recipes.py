@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 
 from kdlab.data.mnist import load_mnist
-from kdlab.lessons.mnist import get_profile, make_teacher, teacher_logits_on, train_distilled, validation_split
+from kdlab.lessons.common import validation_split
+from kdlab.lessons.distillation import get_profile, make_teacher, teacher_logits_on, train_distilled
 
 VARIANTS: dict[str, dict] = {
     "as_profile": {},

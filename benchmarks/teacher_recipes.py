@@ -3,7 +3,7 @@
 The paper gives the teacher's architecture and regularizers (784-1200-1200-10, dropout, max-norm, ±2 px
 jitter; §3 and its reference [5]) but not its schedule. This script trains recipe variants on 50,000 training
 cases and counts errors on the other 10,000 (a seeded split of the 60,000 training cases; the 10,000 test cases
-are never loaded), so the ``full`` and ``paper`` profiles in ``kdlab.lessons.mnist`` can be chosen the way
+are never loaded), so the ``full`` and ``paper`` profiles in ``kdlab.lessons.distillation`` can be chosen the way
 any honest experimenter would. Each variant is one change from the base recipe.
 
     python benchmarks/teacher_recipes.py --variants base,lr0.3 --epochs 120 --out benchmarks/out/recipes.csv
@@ -24,10 +24,12 @@ from pathlib import Path
 
 import torch
 
+from kdlab.core.config import TrainConfig, resolve_device, seed_everything
+from kdlab.core.evaluate import evaluate
 from kdlab.core.models import MLP
-from kdlab.core.train import TrainConfig, evaluate, fit, resolve_device, seed_everything
+from kdlab.core.train import fit
 from kdlab.data.mnist import load_mnist
-from kdlab.lessons.mnist import validation_split
+from kdlab.lessons.common import validation_split
 
 BASE = dict(lr=0.1, momentum=0.9, batch_size=128, jitter=2, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5)
 

@@ -26,8 +26,9 @@ import time
 import torch
 import torch.nn.functional as F
 
+from kdlab.core.config import TrainConfig, resolve_device
 from kdlab.core.models import MLP, BatchedMLP
-from kdlab.core.train import TrainConfig, fit, resolve_device
+from kdlab.core.train import fit
 from kdlab.data.mnist import load_mnist
 
 TEACHER = (784, [1200, 1200], 10)

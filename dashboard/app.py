@@ -3,7 +3,7 @@
 Reads only the run store (``runs/`` or ``$KDLAB_RUNS`` or ``--runs``); one page per module in ``dashboard/views/``
 (not ``pages/``: a ``pages/`` folder beside the entry file switches Streamlit to its legacy multipage mode, which
 skips this file and so ``st.navigation``, the page config and the sidebar). One page per lesson notebook (01–06),
-the Claims page first and the Runs page last; every page answers at its own URL (``/soft_targets``, ``/runs``, ...).
+the Claims page first and the Runs page last; every page answers at its own URL (``/temperature``, ``/runs``, ...: a lesson's page is its topic word).
 """
 
 import sys
@@ -33,7 +33,7 @@ PAGES = {
     ],
     "Lessons": [
         st.Page(
-            "views/soft_targets.py", title="01 · Soft targets", icon=":material/thermostat:", url_path="soft_targets"
+            "views/temperature.py", title="01 · Soft targets", icon=":material/thermostat:", url_path="temperature"
         ),
         st.Page(
             "views/logit_matching.py",

@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from kdlab.claims import FILE as CLAIMS_FILE
-from kdlab.claims import Claim, read_claims
+from kdlab.claim_record import FILE as CLAIMS_FILE
+from kdlab.claim_record import Claim, read_claims
+from kdlab.store import layout as store_layout
+from kdlab.store import reader
 from kdlab.store import reference as published
-from kdlab.store import runs as store
 
 log = logging.getLogger("kdlab.dashboard")
 
@@ -126,7 +127,7 @@ def _flag(name: str, argv: list[str] | None) -> str | None:
 
 def runs_dir(argv: list[str] | None = None) -> Path:
     """The run store: ``--runs DIR`` after ``streamlit run dashboard/app.py --``, else ``$KDLAB_RUNS``, else ./runs."""
-    return store.runs_root(_flag("runs", argv)).resolve()
+    return store_layout.runs_root(_flag("runs", argv)).resolve()
 
 
 def reference_dir(argv: list[str] | None = None) -> Path:
@@ -138,7 +139,7 @@ def reference_dir(argv: list[str] | None = None) -> Path:
 YOURS, REFERENCE = "yours", "reference"
 
 
-def column(run: store.RunInfo) -> str:
+def column(run: reader.RunInfo) -> str:
     """The Claims page's column of a run: its profile, with ``· reference`` for a published run."""
     return run.profile if run.origin != REFERENCE else f"{run.profile} · {REFERENCE}"
 
@@ -149,7 +150,7 @@ def column_order(name: str) -> tuple[bool, int, str]:
     return (name.endswith(REFERENCE), PROFILES.index(profile) if profile in PROFILES else len(PROFILES), name)
 
 
-def notebook_key(run: store.RunInfo) -> str:
+def notebook_key(run: reader.RunInfo) -> str:
     """'03' for a run of 03_mnist_distillation (the folder name's number)."""
     return run.notebook[:2]
 
@@ -160,23 +161,23 @@ def run_command(nb: str, profile: str = "quick") -> str:
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=8)
-def _list_runs(root: str, stamp: float) -> list[store.RunInfo]:
-    return store.list_runs(root)
+def _list_runs(root: str, stamp: float) -> list[reader.RunInfo]:
+    return reader.list_runs(root)
 
 
-def load_runs(root: Path | None = None, reference: Path | None = None) -> list[store.RunInfo]:
+def load_runs(root: Path | None = None, reference: Path | None = None) -> list[reader.RunInfo]:
     """Every run of both stores (good and bad), newest first, each labelled ``origin`` ``yours`` or ``reference``;
     cached until a store's modification time changes."""
     root = runs_dir() if root is None else root
     reference = reference_dir() if reference is None else reference
-    runs = [replace(r, origin=YOURS) for r in _list_runs(str(root), store.store_mtime(root))]
+    runs = [replace(r, origin=YOURS) for r in _list_runs(str(root), reader.store_mtime(root))]
     if Path(reference).resolve() != Path(root).resolve():
-        ref = _list_runs(str(reference), store.store_mtime(reference))
-        runs += [replace(r, origin=REFERENCE) for r in ref if r.path.parent.name != store.STAGING]
+        ref = _list_runs(str(reference), reader.store_mtime(reference))
+        runs += [replace(r, origin=REFERENCE) for r in ref if r.path.parent.name != store_layout.STAGING]
     return sorted(runs, key=lambda r: (r.run_id, r.mtime), reverse=True)
 
 
-def artifact_names(run: store.RunInfo) -> set[str]:
+def artifact_names(run: reader.RunInfo) -> set[str]:
     """File names in the run's artifacts/ folder (by full name: ``RunInfo.artifacts`` keys by stem, so a
     ``entropy_vs_t.png`` figure would hide the ``entropy_vs_t.csv`` table)."""
     folder = run.path / "artifacts"
@@ -186,24 +187,24 @@ def artifact_names(run: store.RunInfo) -> set[str]:
         return set()
 
 
-def missing_artifacts(run: store.RunInfo) -> list[str]:
+def missing_artifacts(run: reader.RunInfo) -> list[str]:
     """Contract artifacts this run lacks (empty for unknown notebooks)."""
     have = artifact_names(run)
     return [name for name in CONTRACT.get(notebook_key(run), {}) if name not in have]
 
 
-def usable_runs(nbs: Iterable[str], artifact: str, runs: list[store.RunInfo] | None = None) -> list[store.RunInfo]:
+def usable_runs(nbs: Iterable[str], artifact: str, runs: list[reader.RunInfo] | None = None) -> list[reader.RunInfo]:
     """Complete runs of the notebooks ``nbs`` ('01', '03', ...) that hold ``artifact`` (file name), newest first."""
     runs = load_runs() if runs is None else runs
     nbs = tuple(nbs)
     return [r for r in runs if r.ok and notebook_key(r) in nbs and artifact in artifact_names(r)]
 
 
-def newest_complete(runs: list[store.RunInfo] | None = None) -> dict[tuple[str, str], store.RunInfo]:
+def newest_complete(runs: list[reader.RunInfo] | None = None) -> dict[tuple[str, str], reader.RunInfo]:
     """The newest complete run per (notebook number, column): ``{("03", "quick"): RunInfo,
     ("03", "full · reference"): RunInfo, ...}`` — a published run never hides yours, nor yours a published one."""
     runs = load_runs() if runs is None else runs
-    out: dict[tuple[str, str], store.RunInfo] = {}
+    out: dict[tuple[str, str], reader.RunInfo] = {}
     for r in runs:  # newest first, so the first complete run of a pair wins
         if r.ok:
             out.setdefault((notebook_key(r), column(r)), r)
@@ -213,17 +214,17 @@ def newest_complete(runs: list[store.RunInfo] | None = None) -> dict[tuple[str, 
 # ----------------------------------------------------------------------------------------------- artifacts
 
 
-def rerun_hint(run: store.RunInfo) -> str:
+def rerun_hint(run: reader.RunInfo) -> str:
     """``(notebook 03_mnist_distillation writes it: `kdlab run notebooks/....ipynb --profile quick`)``"""
     return f"(notebook {run.notebook} writes it: `{run_command(notebook_key(run), run.profile or 'quick')}`)"
 
 
-def _problem(run: store.RunInfo, text: str) -> ArtifactError:
+def _problem(run: reader.RunInfo, text: str) -> ArtifactError:
     """One line: the run, what is wrong, and the notebook and command that write the artifact."""
     return ArtifactError(f"run {run.notebook}/{run.run_id}: {text} {rerun_hint(run)}")
 
 
-def _path(run: store.RunInfo, name: str) -> Path:
+def _path(run: reader.RunInfo, name: str) -> Path:
     path = run.path / "artifacts" / name
     if not path.is_file():
         raise _problem(run, f"has no {name}")
@@ -251,10 +252,10 @@ def _read_claims(folder: str, stamp: tuple[int, int]) -> tuple[list[Claim] | Non
     return read_claims(folder)
 
 
-def claims(run: store.RunInfo) -> tuple[list[Claim] | None, str]:
+def claims(run: reader.RunInfo) -> tuple[list[Claim] | None, str]:
     """The run's ``claims.json`` as ``(claims, "")`` or ``(None, problem)``; never raises, the problem names the run.
 
-    Read with ``kdlab.claims.read_claims`` and cached by the file's mtime and size (a re-written file is re-read).
+    Read with ``kdlab.claim_record.read_claims`` and cached by the file's mtime and size (a re-written file is re-read).
     Claims whose id is not of this run's notebook are refused too: the page files each claim under its notebook.
     """
     try:
@@ -272,14 +273,14 @@ def claims(run: store.RunInfo) -> tuple[list[Claim] | None, str]:
     return found, ""
 
 
-def _required(run: store.RunInfo, name: str, required: Iterable[str] | None) -> tuple[str, ...]:
+def _required(run: reader.RunInfo, name: str, required: Iterable[str] | None) -> tuple[str, ...]:
     if required is not None:
         return tuple(required)
     nb = notebook_key(run)
     return CONTRACT.get(nb, {}).get(name) or EXTRA.get(nb, {}).get(name, ())
 
 
-def table(run: store.RunInfo, name: str, required: Iterable[str] | None = None) -> pd.DataFrame:
+def table(run: reader.RunInfo, name: str, required: Iterable[str] | None = None) -> pd.DataFrame:
     """``artifacts/<name>`` (csv) with the contract's columns checked; ArtifactError if missing or malformed."""
     path = _path(run, name)
     try:
@@ -292,7 +293,7 @@ def table(run: store.RunInfo, name: str, required: Iterable[str] | None = None) 
     return frame.copy()
 
 
-def arrays(run: store.RunInfo, name: str, required: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+def arrays(run: reader.RunInfo, name: str, required: Iterable[str] | None = None) -> dict[str, np.ndarray]:
     """``artifacts/<name>`` (npz) with the contract's keys checked; ArtifactError if missing or malformed."""
     path = _path(run, name)
     try:
@@ -305,7 +306,7 @@ def arrays(run: store.RunInfo, name: str, required: Iterable[str] | None = None)
     return out
 
 
-def json_artifact(run: store.RunInfo, name: str, required: Iterable[str] | None = None) -> Any:
+def json_artifact(run: reader.RunInfo, name: str, required: Iterable[str] | None = None) -> Any:
     """``artifacts/<name>`` (json) with the contract's keys checked; ArtifactError if missing or malformed."""
     path = _path(run, name)
     try:

@@ -11,12 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, ui
-from kdlab.store import runs as store
+from kdlab.store.reader import RunInfo
 
 T = TypeVar("T")
 
 PAGE = {  # notebook -> its lesson page (the script app.py registers; its url_path is the file's stem)
-    "01": "views/soft_targets.py",
+    "01": "views/temperature.py",
     "02": "views/logit_matching.py",
     "03": "views/distillation.py",
     "04": "views/missing_classes.py",
@@ -33,7 +33,7 @@ def header(nb: str, title: str, shows: str, compared: str) -> None:
     st.caption(f"Lesson notebook `notebooks/{stem}.ipynb` · make a run of it with `{data.run_command(nb)}`.")
 
 
-def pick(nb: str, artifacts: Iterable[str], key: str, all_runs: list[store.RunInfo] | None = None):
+def pick(nb: str, artifacts: Iterable[str], key: str, all_runs: list[RunInfo] | None = None):
     """The run of notebook ``nb`` this page shows (complete, holding one of ``artifacts``), picked in a selectbox,
     newest first; ``None`` after saying which command makes one."""
     all_runs = data.load_runs() if all_runs is None else all_runs
@@ -68,13 +68,13 @@ def margin_noise(claim) -> str:
     return f"{margin} / {ui.fmt(claim.noise) if claim.noise is not None else '—'}"
 
 
-def run_claims(run: store.RunInfo) -> dict[str, Any]:
+def run_claims(run: RunInfo) -> dict[str, Any]:
     """The run's claims by id ({} when its claims.json cannot be read)."""
     found, _ = data.claims(run)
     return {c.id: c for c in found or []}
 
 
-def claims_box(run: store.RunInfo, prefix: str | None = None) -> None:
+def claims_box(run: RunInfo, prefix: str | None = None) -> None:
     """The paper's claims as this run tested them (its ``claims.json``): statement, the paper's figure, ours, verdict.
 
     ``prefix`` keeps only ids that start with it (e.g. ``"03.sweep"`` under the sweep)."""

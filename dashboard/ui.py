@@ -19,12 +19,12 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.data import NOTEBOOKS, notebook_key, run_command
-from kdlab.store import runs as store
+from kdlab.store.reader import RunInfo
 
 log = logging.getLogger("kdlab.dashboard")
 
 
-def run_date(run: store.RunInfo) -> str:
+def run_date(run: RunInfo) -> str:
     """UTC date of the run from its id (``YYYYmmdd-HHMMSS-xxxxxx``), else from the folder's mtime."""
     try:
         when = datetime.strptime(run.run_id[:15], "%Y%m%d-%H%M%S").replace(tzinfo=timezone.utc)
@@ -33,20 +33,20 @@ def run_date(run: store.RunInfo) -> str:
     return when.strftime("%Y-%m-%d %H:%M")
 
 
-def device(run: store.RunInfo) -> str:
+def device(run: RunInfo) -> str:
     env = run.env or {}
     dev = env.get("device") or ("cuda" if env.get("cuda_available") else None) or "?"
     return f"{dev} ({env['gpu']})" if env.get("gpu") and "cuda" in str(dev) else str(dev)
 
 
-def label(run: store.RunInfo) -> str:
+def label(run: RunInfo) -> str:
     """Short label used in pickers and legends: notebook number, run id, profile (and ``reference`` for a
     published run)."""
     tail = f" · {data.REFERENCE}" if run.origin == data.REFERENCE else ""
     return f"{notebook_key(run)} · {run.run_id} · {run.profile}{tail}"
 
 
-def source(run: store.RunInfo) -> str:
+def source(run: RunInfo) -> str:
     """The provenance line shown under every number: whose run (``yours`` or ``reference``), which run and profile,
     device, date and commit."""
     commit = str((run.env or {}).get("git_commit") or "?")[:10]
@@ -56,7 +56,7 @@ def source(run: store.RunInfo) -> str:
     )
 
 
-def caption_sources(runs: Iterable[store.RunInfo]) -> None:
+def caption_sources(runs: Iterable[RunInfo]) -> None:
     for run in runs:
         st.caption(source(run))
 
@@ -89,7 +89,7 @@ def fmt(v: Any) -> str:
 HEADLINE_WORDS = ("errors", "accuracy", "acc", "error_rate", "kept", "improvement")
 
 
-def headline(run: store.RunInfo, n: int = 4) -> str:
+def headline(run: RunInfo, n: int = 4) -> str:
     """A few scalar metrics as ``name=value``: top-level errors/accuracies first, then the rest in saved order."""
     flat = {
         k: v
@@ -176,7 +176,7 @@ def no_data(nbs: Iterable[str], artifact: str, root: Path | None = None) -> None
     st.info(f"No complete run of {names} with `{artifact}` in `{root}` yet. Produce one with:\n\n```\n{commands}\n```")
 
 
-def skipped_note(nbs: Iterable[str], runs: list[store.RunInfo] | None = None) -> None:
+def skipped_note(nbs: Iterable[str], runs: list[RunInfo] | None = None) -> None:
     """A caption counting runs of these notebooks left out because they are not complete."""
     runs = data.load_runs() if runs is None else runs
     nbs = tuple(nbs)
@@ -188,14 +188,14 @@ def skipped_note(nbs: Iterable[str], runs: list[store.RunInfo] | None = None) ->
         )
 
 
-def pick_runs(runs: list[store.RunInfo], key: str, text: str, default_n: int = 3) -> list[store.RunInfo]:
+def pick_runs(runs: list[RunInfo], key: str, text: str, default_n: int = 3) -> list[RunInfo]:
     """Multiselect of runs (newest ``default_n`` preselected); returns the chosen RunInfos."""
     labels = [label(r) for r in runs]
     chosen = st.multiselect(text, labels, default=labels[:default_n], key=key)
     return [r for r in runs if label(r) in chosen]
 
 
-def pick_run(runs: list[store.RunInfo], key: str, text: str) -> store.RunInfo:
+def pick_run(runs: list[RunInfo], key: str, text: str) -> RunInfo:
     """Selectbox of runs, newest first."""
     labels = [label(r) for r in runs]
     chosen = st.selectbox(text, labels, index=0, key=key)

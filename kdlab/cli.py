@@ -8,7 +8,7 @@
     kdlab runs                                        list the run store, with status
     kdlab dashboard [--runs DIR] [--port 8501]        Streamlit on 127.0.0.1
     kdlab bench [args]                                benchmarks/train_throughput.py
-    kdlab train teacher|ensemble [--nproc N] [...]     torch.distributed training (kdlab.dist.train)
+    kdlab train teacher|ensemble [--nproc N] [...]     torch.distributed training (kdlab.distributed.train)
     kdlab exercises [DIR] [--force]                   the lessons' exercises, student versions, into DIR
                                                       (default my-exercises/); a file you changed is kept
     kdlab publish RUN_DIR [--reference DIR]           copy a finished full/paper run into reference/ (MANIFEST)
@@ -76,7 +76,7 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def _runs(args: argparse.Namespace) -> None:
-    from kdlab.store.runs import list_runs
+    from kdlab.store.reader import list_runs
 
     runs = list_runs(args.runs)
     if not runs:
@@ -107,7 +107,7 @@ def _bench(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from kdlab.dist.train import main as dist_main
+    from kdlab.distributed.train import main as dist_main
 
     raise SystemExit(dist_main([args.what, *args.rest]))
 
@@ -210,7 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train with torch.distributed; --nproc N launches torchrun (docs/distributed.md)")
     p.add_argument("what", choices=["teacher", "ensemble"])
-    p.add_argument("rest", nargs=argparse.REMAINDER, help="options of `python -m kdlab.dist.train` (see --help there)")
+    p.add_argument(
+        "rest", nargs=argparse.REMAINDER, help="options of `python -m kdlab.distributed.train` (see --help there)"
+    )
     p.set_defaults(func=_train)
 
     p = sub.add_parser("exercises", help="write the student versions of the exercise notebooks (exercises/)")

@@ -32,7 +32,7 @@ _ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warni
 
 def _need_nbgrader() -> None:
     try:
-        import nbgrader  # noqa: F401
+        import nbgrader  # noqa: F401  (only: is it installed?)
     except ModuleNotFoundError:
         raise RuntimeError("nbgrader is not installed; `pip install -e .` installs it with kdlab") from None
 

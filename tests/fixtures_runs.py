@@ -1,7 +1,7 @@
 """TEST FIXTURES: a generated run store for the dashboard tests (never written into ``runs/``).
 
 ``build_store(root)`` writes run folders that follow the artifact contract in ``notebooks/README.md`` with realistic
-shapes and paper-like numbers and a ``claims.json`` each (``kdlab/claims.py``), plus one folder for each way a run can be
+shapes and paper-like numbers and a ``claims.json`` each (``kdlab/claim_record.py``), plus one folder for each way a run can be
 broken and one complete run for each way its ``claims.json`` can be broken (``CLAIMS_BROKEN``). Every fixture run carries
 ``"FIXTURE": true`` in its parameters and the store root gets a ``TEST_FIXTURE`` file, which the dashboard's sidebar
 turns into a warning, so a screenshot of fixture data can never be mistaken for a result.
@@ -23,9 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kdlab.claims import FILE as CLAIMS_FILE  # noqa: E402
-from kdlab.claims import Claims  # noqa: E402
-from kdlab.runs import SCHEMA_VERSION, write_json_atomic  # noqa: E402
+from kdlab.claim_record import FILE as CLAIMS_FILE  # noqa: E402
+from kdlab.claim_record import Claims  # noqa: E402
+from kdlab.jsonio import write_json_atomic  # noqa: E402
+from kdlab.store.layout import SCHEMA_VERSION  # noqa: E402
 
 NOTEBOOKS = {
     "01": "01_softmax_temperature",
@@ -123,7 +124,7 @@ def write_run(
     claims: list[dict[str, Any]] | None = None,
 ) -> Path:
     """One run folder in the store's layout; artifacts by file name (DataFrame → csv, dict of arrays → npz, else json);
-    ``claims`` (keyword dicts of ``kdlab.claims.Claim``) go to ``claims.json`` the way a notebook's ``Claims.save`` does."""
+    ``claims`` (keyword dicts of ``kdlab.claim_record.Claim``) go to ``claims.json`` the way a notebook's ``Claims.save`` does."""
     folder = root / notebook / (".staging" if staging else "") / run_id
     (folder / "artifacts").mkdir(parents=True, exist_ok=True)
     params = {"PROFILE": "quick", "SEED": 0, "DEVICE": "auto", "FIXTURE": True, **(params or {})}
@@ -162,7 +163,7 @@ def write_run(
 
 
 def write_claims(folder: Path, notebook: str, profile: str, claims: list[dict[str, Any]], seed: int = 0) -> Path:
-    """``claims.json`` in a run folder, built with ``kdlab.claims.Claims`` (so it follows the schema)."""
+    """``claims.json`` in a run folder, built with ``kdlab.claim_record.Claims`` (so it follows the schema)."""
     made = Claims(notebook)
     for fields in claims:
         made.add(**fields)

@@ -9,17 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kdlab.claims import FILE, SCHEMA, Claim, Claims, mcnemar_noise, read_claims
-from kdlab.lesson_claims import (
-    logit_matching_claims,
-    missing_class_claims,
-    mnist_distillation_claims,
-    specialist_claims,
-    speech_claims,
-    sweep_claims_list,
-    temperature_claims,
-)
-from kdlab.runs import start_run
+from kdlab.claim_record import FILE, SCHEMA, Claim, Claims, mcnemar_noise, read_claims
+from kdlab.lessons.claims.distillation import mnist_distillation_claims, sweep_claims_list
+from kdlab.lessons.claims.logit_matching import logit_matching_claims
+from kdlab.lessons.claims.missing_classes import missing_class_claims
+from kdlab.lessons.claims.specialists import specialist_claims
+from kdlab.lessons.claims.speech import speech_claims
+from kdlab.lessons.claims.temperature import temperature_claims
+from kdlab.store.runs import start_run
 
 PAPER = {"teacher": 67, "baseline": 146, "distilled": 74}
 

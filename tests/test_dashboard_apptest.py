@@ -216,7 +216,7 @@ def test_claims_page_verdict_follows_the_file(monkeypatch, tmp_path):
 
 def test_claims_page_hostile_store_warns_and_goes_on(monkeypatch, store):
     """claims.json missing, not JSON, unknown schema: a warning naming the run and read_claims' problem each."""
-    from kdlab.claims import read_claims
+    from kdlab.claim_record import read_claims
 
     at = open_app(monkeypatch, store)
     warnings = [w.value for w in at.warning]
@@ -545,7 +545,7 @@ def test_unexpected_exception_is_one_line_not_a_traceback(monkeypatch, store):
         raise RuntimeError("disk on fire\nsecond line of detail")
 
     monkeypatch.setattr(data, "usable_runs", boom)
-    at = open_app(monkeypatch, store, "views/soft_targets.py")
+    at = open_app(monkeypatch, store, "views/temperature.py")
     assert not at.exception
     assert at.error[0].value.startswith("This page could not be drawn (RuntimeError: disk on fire)")
     assert "second line" not in at.error[0].value

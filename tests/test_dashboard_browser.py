@@ -214,7 +214,7 @@ def test_runs_page(page, server):
 
 
 def test_soft_targets_slider(page, server):
-    open_page(page, server, "soft_targets", "Soft targets", images=1, charts=2)  # digit; probabilities, entropy
+    open_page(page, server, "temperature", "Soft targets", images=1, charts=2)  # digit; probabilities, entropy
     metric = page.locator("[data-testid=stMetricValue]").first
     before = metric.inner_text()
     assert page.get_by_text("T=1").first.is_visible()
@@ -238,7 +238,7 @@ PAGES = [
     ("", "Claims", 0, 0, ["claims hold in your newest quick runs", "Lesson 03's page"]),
     ("claims", "Claims", 0, 0, ["03.distilled_beats_baseline"]),
     ("runs", "Runs", 0, 0, ["run folders shown", "Compare two runs"]),
-    ("soft_targets", "01 · Soft targets", 1, 3, ["The paper's example beside ours", "How much do the tiny"]),
+    ("temperature", "01 · Soft targets", 1, 3, ["The paper's example beside ours", "How much do the tiny"]),
     ("logit_matching", "02 · Logit matching", 0, 3, ["zero-meaned logits", "never (up to T = 50)", "97.0 %"]),
     ("distillation", "03 · Distillation", 0, 5, ["Test errors against temperature", "T in 2.5–4 significantly better"]),
     ("sweeps", "03 · Distillation", 0, 5, ["Test errors against temperature", "lesson 04's page"]),  # old URL

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from kdlab.distributed import batch_piece, free_port, shift_images, split_jobs
-from kdlab.models import MLP, BatchedMLP
-from kdlab.train import TrainConfig, fit, jitter_images, seed_everything
+from kdlab.core.batches import batch_piece, jitter_images, shift_images
+from kdlab.core.config import TrainConfig, seed_everything
+from kdlab.core.models import MLP, BatchedMLP
+from kdlab.core.train import fit
+from kdlab.distributed.ddp import free_port, split_jobs
 
 pytestmark = pytest.mark.distributed
 LAUNCH_TIMEOUT = 150  # seconds per launch (they run concurrently); the file takes ~25 s on an idle 2-core CPU
@@ -73,7 +75,7 @@ def _kdlab_train(args: list[str], folder: Path, data: Path) -> Launch:
     cmd = [
         sys.executable,
         "-m",
-        "kdlab.dist_train",
+        "kdlab.distributed.train",
         *args,
         *TINY,
         "--nproc",
@@ -182,7 +184,7 @@ def _interrupted_then_resumed(path: Path, fit_fn) -> dict:
 
 def worker(out: str, device: str = "cpu") -> None:
     """Run every scenario with fit_ddp (2 ranks) and the job split; rank 0 saves the results to ``out``."""
-    from kdlab.distributed import distributed, fit_ddp, map_jobs
+    from kdlab.distributed.ddp import distributed, fit_ddp, map_jobs
 
     with distributed(device) as env:  # gloo on "cpu", NCCL on "cuda" (one GPU per rank)
         results = {}
@@ -207,25 +209,25 @@ def test_batch_piece_and_split_jobs_cover_everything():
             assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
             ref = [len(c) for c in torch.arange(size).tensor_split(world)]
             assert [b - a for a, b in pieces] == ref
-    from kdlab.distributed import DistEnv
+    from kdlab.distributed.ddp import DistEnv
 
     jobs = list(range(7))
     shares = [split_jobs(jobs, DistEnv(rank=r, world_size=3)) for r in range(3)]
     assert sorted(sum(shares, [])) == jobs and shares[1] == [1, 4]
 
 
-def test_the_old_module_name_still_runs_with_python_m():
-    """`python -m kdlab.dist_train` (the name before kdlab.dist.train) still starts the trainer."""
+def test_the_trainer_runs_with_python_m():
+    """`python -m kdlab.distributed.train` (what torchrun runs on every rank) starts the trainer."""
     proc = subprocess.run(
-        [sys.executable, "-m", "kdlab.dist_train", "--help"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "kdlab.distributed.train", "--help"], capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0 and "teacher" in proc.stdout, proc.stderr[-500:]
 
 
 def test_kdlab_train_command_line_builds_the_torchrun_launch():
     from kdlab.cli import build_parser
-    from kdlab.dist_train import _worker_argv, torchrun_command
-    from kdlab.dist_train import build_parser as train_parser
+    from kdlab.distributed.launch import _worker_argv, torchrun_command
+    from kdlab.distributed.launch import build_parser as train_parser
 
     args = build_parser().parse_args(["train", "teacher", "--nproc", "2", "--epochs", "1"])
     assert (args.what, args.rest) == ("teacher", ["--nproc", "2", "--epochs", "1"])
@@ -233,7 +235,7 @@ def test_kdlab_train_command_line_builds_the_torchrun_launch():
     assert _worker_argv(argv) == ["teacher", "--epochs", "1"]
     cmd = torchrun_command(train_parser().parse_args(argv), _worker_argv(argv))
     assert "--nproc-per-node=4" in cmd and "--nnodes=2" in cmd and "--rdzv-endpoint=node0:29500" in cmd
-    assert cmd[-5:] == ["-m", "kdlab.dist.train", "teacher", "--epochs", "1"]
+    assert cmd[-5:] == ["-m", "kdlab.distributed.train", "teacher", "--epochs", "1"]
     with pytest.raises(ValueError, match="rdzv-endpoint"):
         torchrun_command(train_parser().parse_args(["teacher", "--nproc", "2", "--nnodes", "2"]), ["teacher"])
 
@@ -277,9 +279,10 @@ def test_ddp_equals_single_process_and_jobs_split(launches):
 
 def test_ensemble_members_split_across_ranks_equal_members_trained_alone(launches, mnist_dir):
     from kdlab.data.mnist import load_mnist
-    from kdlab.dist_train import _profile, build_parser
-    from kdlab.mnist_experiments import make_teacher, training_subset
-    from kdlab.runs import list_runs
+    from kdlab.distributed.launch import build_parser
+    from kdlab.distributed.train import _profile
+    from kdlab.lessons.distillation import make_teacher, training_subset
+    from kdlab.store.reader import list_runs
 
     job, folder = launches["ensemble"]
     code, stderr = job.wait()
@@ -305,7 +308,7 @@ def test_ensemble_members_split_across_ranks_equal_members_trained_alone(launche
 
 
 def test_a_crashed_rank_fails_the_job_with_one_line_and_no_complete_run(launches):
-    from kdlab.runs import list_runs
+    from kdlab.store.reader import list_runs
 
     job, folder = launches["crash"]
     code, stderr = job.wait()
@@ -321,7 +324,7 @@ def test_a_crashed_rank_fails_the_job_with_one_line_and_no_complete_run(launches
 
 def test_a_killed_rank_0_leaves_a_failed_run_not_a_staging_folder(launches):
     """SIGKILL on rank 0 (no Python cleanup, like an OOM kill): the launcher finalizes its staging run as FAILED."""
-    from kdlab.runs import list_runs
+    from kdlab.store.reader import list_runs
 
     job, folder = launches["killed"]
     code, stderr = job.wait()

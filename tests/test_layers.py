@@ -1,9 +1,7 @@
-"""The package's layers: import-linter's contracts hold for the tree, fail for an import against the grain, and every
-module that moved still answers to its old name (the same module object)."""
+"""The package's layers: import-linter's contracts hold for the tree and fail for an import against the grain."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import subprocess
@@ -11,8 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-import kdlab
 
 REPO = Path(__file__).resolve().parents[1]
 LINT = Path(sys.executable).with_name("lint-imports")
@@ -45,8 +41,14 @@ def test_the_contracts_hold(tree):
     [
         ("kdlab/core/losses.py", "from kdlab.store import runs", "core is the bottom layer"),
         ("kdlab/store/runs.py", "import kdlab.core.models", "the store knows files, not models"),
-        ("kdlab/lessons/bias.py", "from kdlab.store.runs import list_runs", "lessons use core and data only"),
-        ("dashboard/charts.py", "import kdlab.lessons.mnist", "the dashboard reads only the store"),
+        (
+            "kdlab/lessons/missing_classes.py",
+            "from kdlab.store.reader import list_runs",
+            "lessons use core and data only",
+        ),
+        ("kdlab/core/losses.py", "import kdlab.lessons.temperature", "the layers, top to bottom"),
+        ("kdlab/figures/speech.py", "import kdlab.lab", "the layers, top to bottom"),
+        ("dashboard/charts.py", "import kdlab.lessons.distillation", "the dashboard reads only the store"),
     ],
 )
 def test_an_import_against_the_grain_breaks_a_contract(tree, module, line, contract):
@@ -60,18 +62,3 @@ def test_an_import_against_the_grain_breaks_a_contract(tree, module, line, contr
     assert proc.returncode != 0
     broken = proc.stdout[proc.stdout.index("Contracts:") :]
     assert " broken" in broken and "0 broken" not in broken and contract in proc.stdout.replace("\n", " ")
-
-
-@pytest.mark.parametrize("old", sorted(kdlab.MOVED))
-def test_every_moved_module_keeps_its_old_name(old):
-    assert importlib.import_module(old) is importlib.import_module(kdlab.MOVED[old])
-
-
-def test_names_that_moved_out_of_a_lesson_still_resolve():
-    from kdlab import notebook
-    from kdlab.mnist_experiments import load_or_train_teacher
-    from kdlab.specialist_experiments import curves_figure
-    from kdlab.temperature import teacher_for
-
-    assert load_or_train_teacher is notebook.load_or_train_teacher and teacher_for is notebook.teacher_for
-    assert curves_figure is importlib.import_module("kdlab.figures").curves_figure

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from kdlab.losses import (
+from kdlab.core.losses import (
     distillation_loss,
     logit_matching_loss,
     soft_cross_entropy,

@@ -3,8 +3,11 @@
 import pytest
 import torch
 
-from kdlab.models import MLP, BatchedMLP
-from kdlab.train import TrainConfig, errors_from_logits, evaluate, fit, jitter_images, predict_logits, resolve_device
+from kdlab.core.batches import jitter_images
+from kdlab.core.config import TrainConfig, resolve_device
+from kdlab.core.evaluate import errors_from_logits, evaluate, predict_logits
+from kdlab.core.models import MLP, BatchedMLP
+from kdlab.core.train import fit
 
 
 def _blobs(n=512, d=20, classes=4, seed=0):
@@ -208,7 +211,7 @@ def test_gpu_and_cpu_agree():
 
 
 def test_fit_stops_with_a_clear_error_when_training_diverges():
-    from kdlab.train import TrainingDiverged
+    from kdlab.core.train import TrainingDiverged
 
     torch.manual_seed(0)
     x, y = torch.randn(256, 20) * 50, torch.randint(0, 3, (256,))
@@ -228,7 +231,7 @@ def test_grad_clip_rejects_nonpositive_values():
 
 
 def test_clip_gradients_clips_each_ensemble_member_on_its_own():
-    from kdlab.train import clip_gradients
+    from kdlab.core.optim import clip_gradients
 
     torch.manual_seed(0)
     net = BatchedMLP(2, 6, [5], 3)
@@ -250,7 +253,7 @@ def test_clip_gradients_clips_each_ensemble_member_on_its_own():
 
 
 def test_clip_gradients_bounds_a_single_net_global_norm():
-    from kdlab.train import clip_gradients
+    from kdlab.core.optim import clip_gradients
 
     net = MLP(6, [5], 3)
     for p in net.parameters():
@@ -262,7 +265,7 @@ def test_clip_gradients_bounds_a_single_net_global_norm():
 
 def test_batched_mlp_reads_an_image_batch_of_size_m_as_shared():
     """A (10, 28, 28) image batch into a 10-member stack is one shared batch of 10 images, not 10 per-member rows."""
-    from kdlab.models import BatchedMLP
+    from kdlab.core.models import BatchedMLP
 
     stack = BatchedMLP(10, 784, (16,), 10).eval()
     images = torch.randn(10, 28, 28)
@@ -279,13 +282,14 @@ def test_batched_mlp_reads_an_image_batch_of_size_m_as_shared():
 def test_logit_matching_loss_in_fit_ignores_a_per_case_shift():
     """TrainConfig(loss="logit_matching") matches zero-meaned logits (eq. 4's condition): a teacher whose logits are
     shifted by a constant per case gives the same loss as the unshifted one."""
-    from kdlab.train import TrainConfig, _soft_loss
+    from kdlab.core.config import TrainConfig
+    from kdlab.core.train import _soft_loss
 
     torch.manual_seed(0)
     z, v = torch.randn(8, 10), torch.randn(8, 10)
     cfg = TrainConfig(loss="logit_matching")
     shifted = v + torch.randn(8, 1) * 5
     torch.testing.assert_close(_soft_loss(z, None, shifted, cfg), _soft_loss(z, None, v, cfg))
-    from kdlab.losses import logit_matching_loss
+    from kdlab.core.losses import logit_matching_loss
 
     assert logit_matching_loss(z, shifted) > logit_matching_loss(z, v) + 1  # Caruana's plain form is not shift-free

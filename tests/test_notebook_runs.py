@@ -8,8 +8,8 @@ import sys
 import nbformat
 import pytest
 
-from kdlab.notebook_runs import parse_value, run_notebook
-from kdlab.runs import list_runs
+from kdlab.store.notebook_runs import parse_value, run_notebook
+from kdlab.store.reader import list_runs
 
 
 def _notebook(path, body):
@@ -23,7 +23,7 @@ def _notebook(path, body):
 
 
 BODY = (
-    "from kdlab.runs import start_run\n"
+    "from kdlab.store.runs import start_run\n"
     "run = start_run('99_tiny', {'PROFILE': PROFILE, 'SEED': SEED})\n"
     "run.log_metrics(seed=SEED)\n"
     "assert not FAIL, 'asked to fail'\n"
@@ -77,8 +77,8 @@ def test_parse_value_types_like_papermill():
 
 TRAINING = (
     "import torch\n"
-    "from kdlab.runs import start_run\n"
-    "from kdlab.train import TrainConfig, fit\n"
+    "from kdlab.store.runs import start_run\n"
+    "from kdlab.core.train import TrainConfig, fit\n"
     "run = start_run('97_tiny_training', {'PROFILE': PROFILE, 'SEED': SEED})\n"
     "gen = torch.Generator().manual_seed(SEED)\n"
     "x = torch.randn(64, 4, generator=gen)\n"
@@ -120,7 +120,7 @@ def test_quiet_run_prints_nothing(tmp_path, runs_dir, capfd):
 def test_run_all_passes_parameters_to_every_notebook_and_refuses_unknown_ones(tmp_path):
     """`kdlab run all -p SEED 1` must run every notebook with SEED 1 (it once dropped -p silently for `all`);
     a name some notebook lacks is refused before anything runs, naming the notebook."""
-    from kdlab.notebook_runs import available_notebooks, validate
+    from kdlab.store.notebook_runs import available_notebooks, validate
 
     for path in available_notebooks():
         assert validate(path, "quick", {"SEED": 1}) == {"PROFILE": "quick", "SEED": 1}

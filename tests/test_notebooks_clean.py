@@ -95,10 +95,10 @@ def lesson_problems(nb: dict) -> list[str]:
     - a code cell over ``MAX_CODE_LINES`` non-blank lines;
     - less prose than code, counted both in characters and in non-blank lines;
     - a figure (``lab.figure(...)``) without a markdown cell beside it that tells the reader what to *look* at;
-    - run-store bookkeeping in a cell instead of through ``kdlab.notebook.Lab``;
-    - an import of a module by its old name (``kdlab.MOVED``), which a newcomer would then go looking for.
+    - run-store bookkeeping in a cell instead of through ``kdlab.lab.Lab``;
+    - an import of a name from a module that does not define it (an old name a newcomer would go looking for).
     """
-    import kdlab
+    from tests.test_imports import indirect_imports
 
     cells = nb["cells"]
     src = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
@@ -115,10 +115,8 @@ def lesson_problems(nb: dict) -> list[str]:
                 problems.append(f"cell {i}: a figure with no markdown cell beside it saying what to look at")
         for word in BOOKKEEPING:
             if word in s:
-                problems.append(f"cell {i}: run bookkeeping {word!r} in the notebook (use kdlab.notebook.Lab)")
-        for old in kdlab.MOVED:
-            if f"from {old} import" in s or f"import {old}\n" in s + "\n":
-                problems.append(f"cell {i}: imports {old}, the module's old name ({kdlab.MOVED[old]})")
+                problems.append(f"cell {i}: run bookkeeping {word!r} in the notebook (use kdlab.lab.Lab)")
+        problems += [f"cell {i}: imports {p}" for p in indirect_imports(s)]
     for measure, count in (("characters", len), ("lines", _lines)):
         prose = sum(count(s) for k, s in zip(kinds, src) if k == "markdown")
         code = sum(count(s) for k, s in zip(kinds, src) if k == "code")
@@ -139,7 +137,7 @@ def test_lesson_check_can_fail():
     old = {"cell_type": "code", "source": "from kdlab.runs import start_run\nrun = start_run('01', {})"}
     problems = lesson_problems({"cells": [md, code, old]})
     text = "\n".join(problems)
-    for expected in ("17 lines of code", "say", "bookkeeping 'start_run('", "imports kdlab.runs", "less prose"):
+    for expected in ("17 lines of code", "say", "bookkeeping 'start_run('", "no module kdlab.runs", "less prose"):
         assert expected in text, f"{expected!r} not reported in:\n{text}"
     ok = {"cell_type": "markdown", "source": "Look at the curve:\n" + "words\n" * 3}
     assert lesson_problems({"cells": [ok, {"cell_type": "code", "source": "lab.figure('f', fig)"}]}) == []

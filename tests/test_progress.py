@@ -5,8 +5,10 @@ import re
 import pytest
 import torch
 
-from kdlab.notebook_runs import TerminalRelay, kernel_config
-from kdlab.train import ProgressLines, TrainConfig, fit, format_duration
+from kdlab.core.config import TrainConfig
+from kdlab.core.progress import ProgressLines, format_duration
+from kdlab.core.train import fit
+from kdlab.store.notebook_runs import TerminalRelay, kernel_config
 
 LINE = re.compile(
     r"^\[tiny\] epoch (\d+)/3 · loss [0-9.e+-]+ · (?:val errors \d+ · )?(?:[0-9.]+ s/epoch · ETA .+|done in .+)$"
@@ -52,7 +54,7 @@ def test_without_the_environment_variable_fit_prints_no_lines(monkeypatch, capsy
 
 def test_step_lines_inside_long_epochs(monkeypatch, capsys):
     clock = iter(range(0, 1000, 4))  # every call to perf_counter advances 4 s
-    monkeypatch.setattr("kdlab.train.time.perf_counter", lambda: float(next(clock)))
+    monkeypatch.setattr("kdlab.core.train.time.perf_counter", lambda: float(next(clock)))
     monkeypatch.setattr(ProgressLines, "last_emit", float("-inf"))
     lines = ProgressLines("teacher", epochs=2, steps_per_epoch=10, every_s=10.0)
     for step in range(10):
@@ -73,7 +75,7 @@ def test_format_duration(seconds, text):
 
 def test_relay_collapses_carriage_return_bars_and_strips_ansi(monkeypatch, capsys):
     now = [0.0]
-    monkeypatch.setattr("kdlab.notebook_runs.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("kdlab.store.notebook_runs.time.monotonic", lambda: now[0])
     relay = TerminalRelay("stderr", prefix="> ", cr_every_s=5.0)
     for i in range(1000):  # a tqdm bar printing to a stream: one carriage-return update per step
         now[0] = i * 0.01

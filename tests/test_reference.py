@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kdlab import reference, report
-from kdlab.reference import PublishError, publish, verify_manifest
+from kdlab.store import reference, report
+from kdlab.store.reference import PublishError, publish, verify_manifest
 from tests.fixtures_runs import write_run
 
 REPO = Path(__file__).resolve().parent.parent

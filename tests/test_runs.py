@@ -4,7 +4,9 @@ import json
 import subprocess
 import sys
 
-from kdlab.runs import SCHEMA_VERSION, STAGING, latest_run, list_runs, read_run, start_run
+from kdlab.store.layout import SCHEMA_VERSION, STAGING
+from kdlab.store.reader import latest_run, list_runs, read_run
+from kdlab.store.runs import start_run
 
 
 def test_complete_run_has_everything(runs_dir):
@@ -32,7 +34,7 @@ def test_complete_run_has_everything(runs_dir):
 
 def test_crash_mid_write_never_looks_complete(runs_dir):
     code = (
-        "from kdlab.runs import start_run; import os\n"
+        "from kdlab.store.runs import start_run; import os\n"
         "r = start_run('01_softmax_temperature', {'PROFILE': 'quick'})\n"
         "r.log_metrics(x=1)\n"
         "os._exit(9)  # killed before finish()\n"
@@ -102,7 +104,7 @@ def test_empty_store_lists_nothing(tmp_path):
 
 
 def test_finish_under_kdlab_run_returns_the_final_path_and_leaves_renaming_to_the_cli(runs_dir, monkeypatch):
-    from kdlab.runs import finalize
+    from kdlab.store.runs import finalize
 
     staging = runs_dir / "99_tiny" / STAGING / "20250101-000000-abcdef"
     monkeypatch.setenv("KDLAB_RUN_DIR", str(staging))

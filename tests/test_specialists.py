@@ -1,4 +1,4 @@
-"""kdlab.specialists: eq. 5 (combine), covariance K-means, dustbin training — small and fast."""
+"""kdlab.lessons.specialists: eq. 5 (combine), covariance K-means, dustbin training — small and fast."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from kdlab import specialists as sp
-from kdlab.models import MLP
+from kdlab.core.models import MLP
+from kdlab.lessons import specialists as sp
+from kdlab.lessons.specialists import layout
 
 
 def rand_probs(*shape, scale=3.0, seed=0):
@@ -132,11 +133,11 @@ def test_half_half_batches_come_from_each_specialists_own_pool():
     labels = torch.arange(40) % 10
     classes = [np.array([1, 2]), np.array([7])]
     _, special = sp.class_maps(classes, 10, "dustbin")
-    pools = sp._pools(labels, special)
+    pools = layout._pools(labels, special)
     g = torch.Generator().manual_seed(0)
-    idx = sp._sample(pools[0], pools[1], 50, g)
+    idx = layout._sample(pools[0], pools[1], 50, g)
     assert set(labels[idx[0]].tolist()) <= {1, 2} and set(labels[idx[1]].tolist()) == {7}
-    other = sp._sample(pools[2], pools[3], 50, g)
+    other = layout._sample(pools[2], pools[3], 50, g)
     assert not set(labels[other[0]].tolist()) & {1, 2} and 7 not in labels[other[1]].tolist()
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from kdlab.data import espeak, speech
+from kdlab.data import espeak, speech, speech_synth, speech_text
 from kdlab.data.errors import DataError
 
 VERSES = [
@@ -86,9 +86,9 @@ def test_load_corpus_shapes_and_speakers(built, recipe):
 
 
 def test_train_and_test_share_no_sentence(recipe):
-    plan = speech.plan_utterances(recipe, speech.load_text(recipe))
-    train = {speech.normalize_text(u["text"]) for u in plan["train"]}
-    test = {speech.normalize_text(u["text"]) for u in plan["test_seen"] + plan["test_unseen"]}
+    plan = speech.plan_utterances(recipe, speech_text.load_text(recipe))
+    train = {speech_text.normalize_text(u["text"]) for u in plan["train"]}
+    test = {speech_text.normalize_text(u["text"]) for u in plan["test_seen"] + plan["test_unseen"]}
     assert train and test and not train & test
     assert [u["text"] for u in plan["test_seen"]] == [u["text"] for u in plan["test_unseen"]]
 
@@ -178,7 +178,7 @@ def test_frame_labels_by_hand():
     # segments at 22050 Hz: sil [0, 2205), phone 5 [2205, 4410), phone 5 again (merged), phone 7 [6615, end)
     starts = np.array([0, 2205, 3000, 6615])
     classes = np.array([0, 5, 5, 7])
-    phone, state = speech.frame_labels(starts, classes, 8820, 38, 22050, 16000, 160, 400)
+    phone, state = speech_synth.frame_labels(starts, classes, 8820, 38, 22050, 16000, 160, 400)
     centres_s = (np.arange(38) * 160 + 200) / 16000
     expected = np.select([centres_s < 0.1, centres_s < 0.3], [0, 5], 7)
     assert phone.tolist() == expected.tolist()
@@ -203,9 +203,9 @@ def test_normalize_with_training_stats():
 
 @pytest.mark.skipif(shutil.which("bible") is None, reason="needs Debian's bible-kjv (apt-get install bible-kjv)")
 def test_kjv_text_is_verified_and_split_by_sentence():
-    verses, digest = speech.kjv_verses()
-    assert len(verses) == 31102 and digest == speech.KJV_SHA256
+    verses, digest = speech_text.kjv_verses()
+    assert len(verses) == 31102 and digest == speech_text.KJV_SHA256
     assert verses[0] == "In the beginning God created the heaven and the earth."
-    train, test = speech.split_texts(verses)
+    train, test = speech_text.split_texts(verses)
     assert 0.08 < len(test) / (len(train) + len(test)) < 0.12
-    assert not {speech.normalize_text(s) for s in train} & {speech.normalize_text(s) for s in test}
+    assert not {speech_text.normalize_text(s) for s in train} & {speech_text.normalize_text(s) for s in test}

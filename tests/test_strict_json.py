@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from kdlab.runs import start_run, to_strict_json, write_json_atomic
+from kdlab.jsonio import to_strict_json, write_json_atomic
+from kdlab.store.runs import start_run
 
 
 def test_nan_is_refused_with_its_key_path_and_the_previous_file_survives(tmp_path):

@@ -1,4 +1,4 @@
-"""kdlab.temperature against independent numpy formulas and autograd, in float64 (notebook 01's numbers)."""
+"""kdlab.lessons.temperature against independent numpy formulas and autograd, in float64 (notebook 01's numbers)."""
 
 import math
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from kdlab.losses import soft_cross_entropy
-from kdlab.temperature import (
+from kdlab.core.losses import soft_cross_entropy
+from kdlab.lab import teacher_for
+from kdlab.lessons.temperature import (
     PROFILES,
     TeacherSpec,
     entropy_bits,
@@ -19,7 +20,6 @@ from kdlab.temperature import (
     soft_target_entropy,
     soft_target_grid,
     tail_weight,
-    teacher_for,
     tiny_mask,
 )
 
@@ -149,7 +149,7 @@ def test_profiles_are_consistent():
 def test_mlp_from_state_round_trip_and_teacher_reuse(tmp_path, monkeypatch):
     from dataclasses import asdict
 
-    from kdlab.runs import start_run
+    from kdlab.store.runs import start_run
 
     monkeypatch.setenv("KDLAB_RUNS", str(tmp_path))
     monkeypatch.delenv("KDLAB_RUN_DIR", raising=False)

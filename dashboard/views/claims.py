@@ -1,7 +1,7 @@
 """Claims: every claim of the paper that a notebook tests — the paper's figure, ours, and whether it holds — per
 notebook and profile, read from the ``claims.json`` of the newest complete run of each notebook × profile — your
 runs, and beside them the published reference runs (``reference/``, full and paper profiles) — (schema and reader:
-``kdlab/claims.py``). Nothing on this page is typed in: a verdict exists only if a run wrote it."""
+``kdlab/claim_record.py``). Nothing on this page is typed in: a verdict exists only if a run wrote it."""
 
 import pandas as pd
 import streamlit as st

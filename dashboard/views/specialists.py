@@ -9,7 +9,7 @@ import streamlit as st
 from matplotlib.figure import Figure
 
 from dashboard import charts, data, lesson, ui
-from dashboard import specialist_tables as tables
+from dashboard.views import specialists_tables as tables
 
 MAX_CLUSTERS = 18
 ARTIFACTS = ("clusters.json", "covariance.npz", "class_images.npz", "table3.csv", "table4.csv")

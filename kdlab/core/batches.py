@@ -27,7 +27,7 @@ def shift_images(x: torch.Tensor, offsets: torch.Tensor, max_shift: int, image_s
     """Shift image b by (offsets[0, b] − max_shift, offsets[1, b] − max_shift) pixels, zero-filled, in one gather.
 
     ``x`` is (batch, H·W) or (batch, H, W); ``offsets`` is (2, batch) in [0, 2·max_shift]. Split out of
-    ``jitter_images`` so data-parallel ranks can apply their slice of one global draw (``kdlab.dist.ddp``).
+    ``jitter_images`` so data-parallel ranks can apply their slice of one global draw (``kdlab.distributed.ddp``).
     """
     H, W = image_shape[-2], image_shape[-1]
     batch = x.shape[0]

@@ -27,16 +27,16 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from kdlab.core.batches import LocalBatches, ShardedBatches, batch_piece, jitter_images, shift_images  # noqa: F401
+from kdlab.core.batches import LocalBatches, ShardedBatches
 from kdlab.core.checkpoint import load_checkpoint as _load_checkpoint
 from kdlab.core.checkpoint import save_checkpoint as _save_checkpoint
-from kdlab.core.config import History, TrainConfig, config_dict, resolve_device, seed_everything  # noqa: F401
-from kdlab.core.evaluate import EvalResult, errors_from_logits, evaluate, predict_logits  # noqa: F401
+from kdlab.core.config import History, TrainConfig, resolve_device
+from kdlab.core.evaluate import evaluate
 from kdlab.core.graphed import GraphedStep, lr_value, tensor_lr
 from kdlab.core.losses import distillation_loss, logit_matching_loss
 from kdlab.core.optim import clip_gradients, make_sgd
 from kdlab.core.optim import lr_factor as _lr_factor
-from kdlab.core.progress import ProgressLines, format_duration, progress_lines_enabled  # noqa: F401  (part of this API)
+from kdlab.core.progress import ProgressLines, progress_lines_enabled
 
 LossFn = Callable[[torch.Tensor, torch.Tensor | None, torch.Tensor | None], torch.Tensor]
 
@@ -121,7 +121,7 @@ def fit(
     step)`` may return the batch's indices instead of a permutation's slice — (M, B) gives each member of a
     ``BatchedMLP`` its own batch (the specialists). ``config.steps_per_epoch`` overrides ⌈N / batch_size⌉.
 
-    ``parallel``: a joined torch.distributed group (``kdlab.dist.ddp.DistEnv``: ``world_size``, ``rank``,
+    ``parallel``: a joined torch.distributed group (``kdlab.distributed.ddp.DistEnv``: ``world_size``, ``rank``,
     ``is_main``, ``device``) with more than one rank makes this rank train its piece of every global batch through
     DistributedDataParallel — the same steps as one process up to float reordering (``kdlab.core.batches``);
     validation, progress and checkpoint writing then happen on rank 0 only, and dropout masks are drawn per rank.

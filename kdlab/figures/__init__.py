@@ -2,10 +2,5 @@
 
 Kept out of ``kdlab.lessons`` so a recipe can run where nothing draws (a benchmark, ``kdlab train``, a test), and
 out of the notebooks so a lesson's cells stay about the lesson. Each function takes what a lesson returned and
-returns a matplotlib figure; ``kdlab.notebook.Lab.figure`` saves and shows it.
+returns a matplotlib figure; ``kdlab.lab.Lab.figure`` saves and shows it.
 """
-
-from kdlab.figures.specialists import cluster_grid_figure, covariance_figure, curves_figure
-from kdlab.figures.speech import gain_kept_figure
-
-__all__ = ["cluster_grid_figure", "covariance_figure", "curves_figure", "gain_kept_figure"]

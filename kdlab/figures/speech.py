@@ -4,7 +4,7 @@ Why each exists: §4's claim is a ratio — the share of the ensemble's gain one
 chart shows better than a table (``gain_kept_figure``, ``table1_figure``); "dark knowledge" is the structure in the
 small probabilities, which only a posteriorgram shows (``posteriors_figure``); §6's "severe overfitting ... we did
 early stopping" is a training curve (``table5_curves_figure``). Each function takes what ``kdlab.lessons.speech``
-computed and returns a figure; it neither shows nor saves it (``kdlab.notebook.Lab.figure`` does both).
+computed and returns a figure; it neither shows nor saves it (``kdlab.lab.Lab.figure`` does both).
 """
 
 from __future__ import annotations

@@ -242,8 +242,10 @@ def run_limit_experiment(
     Same start and same data order means any difference between two students comes from their loss alone, so the
     agreement between the T = 100 student and the logit-matching student measures how close eq. 4 is in practice.
     """
+    from kdlab.core.config import TrainConfig, seed_everything
+    from kdlab.core.evaluate import errors_from_logits, predict_logits
     from kdlab.core.models import MLP, BatchedMLP
-    from kdlab.core.train import TrainConfig, errors_from_logits, fit, predict_logits, seed_everything
+    from kdlab.core.train import fit
 
     temps = [float(t) for t in temperatures]
     labels = [f"{t:g}" for t in temps] + ["logit_matching"]

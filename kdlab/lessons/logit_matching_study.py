@@ -103,8 +103,9 @@ def hard_label_student(
 ):
     """A student part-way through learning: an MLP trained ``epochs`` on hard labels from a seeded start. Its logits
     differ from the teacher's the way a student's do while distillation is still moving them."""
+    from kdlab.core.config import TrainConfig, seed_everything
     from kdlab.core.models import MLP
-    from kdlab.core.train import TrainConfig, fit, seed_everything
+    from kdlab.core.train import fit
 
     seed_everything(seed)
     model = MLP(x.shape[1], hidden, 10)

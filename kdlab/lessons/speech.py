@@ -4,7 +4,7 @@
   initializations, trained as one ``BatchedMLP`` and averaged ("averaging their predictive distributions"); a single
   model of the same size distilled from the ensemble at T ∈ {1, 2, 5, 10} with hard-target weight 0.5 (one
   ``BatchedMLP`` member per temperature). Test frame accuracy on seen and unseen speakers, phone error rate from
-  ``kdlab.lessons.decode`` and the fraction of the ensemble's gain the distilled model keeps (paper: 58.9 → 61.1 →
+  ``kdlab.lessons.speech_decode`` and the fraction of the ensemble's gain the distilled model keeps (paper: 58.9 → 61.1 →
   60.8 %, > 80 %).
 * Table 5 (``kdlab.lessons.speech_table5``) — the same model on 3 % of the training utterances with hard targets (it
   overfits; early stopping on a validation set) and with the soft targets of the full-data baseline (paper: 44.5 %
@@ -16,8 +16,7 @@ training speakers and sentences held out of training; the test sets are only rep
 
 The module is split along the lesson's seams — the recipe (profiles, frames, ensemble, students) in
 ``speech_recipe``, Table 5 in ``speech_table5``, the sentences and per-phone tables that read a run in
-``speech_analysis`` — and every name stays importable from here (the notebook, ``benchmarks/speech_recipes.py``, the
-exercises and the old name ``kdlab.speech_experiment`` use this module).
+``speech_analysis``, the phone decoder in ``speech_decode``; each name is imported from the module that defines it.
 """
 
 from __future__ import annotations
@@ -31,49 +30,19 @@ import torch
 
 from kdlab.core.models import BatchedMLP
 from kdlab.lessons.common import gain_kept
-from kdlab.lessons.decode import PhoneHMM, decode, decoded_per, estimate_hmm, phone_error_rate, phone_sequence
-from kdlab.lessons.speech_analysis import (
-    RECIPES_CSV,
-    chosen_student,
-    phone_accuracy,
-    phone_sentences,
-    recipe_comparison,
-    recipe_sentences,
-    table1_sentences,
-    table5_sentences,
-    utterance_excerpt,
-)
+from kdlab.lessons.speech_decode import decoded_per, estimate_hmm
 from kdlab.lessons.speech_recipe import (
-    PROFILES,
     FrameSet,
     SpeechData,
     SpeechProfile,
     ensemble_log_probs,
-    ensemble_soft_logits,
     ensemble_soft_targets,
     frame_accuracy,
-    get_profile,
     log_probs,
-    make_models,
     mixup_frames,
-    prepare,
-    select_utterances,
-    train_distilled,
     train_hard,
     train_students,
-    utterance_rows,
 )
-from kdlab.lessons.speech_table5 import PAPER_TABLE5, run_table5, small_subset
-
-__all__ = [
-    "PAPER_TABLE1", "PAPER_TABLE5", "PROFILES", "RECIPES_CSV", "FrameSet", "PhoneHMM", "SpeechData", "SpeechProfile",
-    "Table1Result", "chosen_student", "decode", "decoded_per", "ensemble_log_probs", "ensemble_soft_logits",
-    "ensemble_soft_targets", "estimate_hmm", "frame_accuracy", "gain_kept", "get_profile", "log_probs",
-    "make_models", "mixup_frames", "phone_accuracy", "phone_error_rate", "phone_sentences", "phone_sequence",
-    "prepare", "recipe_comparison", "recipe_sentences", "run_table1", "run_table5", "select_utterances",
-    "small_subset", "summarize_table1", "table1_sentences", "table5_sentences", "train_distilled", "train_hard",
-    "train_students", "utterance_excerpt", "utterance_rows",
-]  # fmt: skip
 
 PAPER_TABLE1 = {"baseline": (58.9, 10.9), "10x ensemble": (61.1, 10.7), "distilled": (60.8, 10.7)}  # acc %, WER %
 

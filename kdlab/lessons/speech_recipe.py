@@ -22,9 +22,11 @@ from dataclasses import asdict, dataclass, replace
 import torch
 import torch.nn.functional as F
 
+from kdlab.core.config import TrainConfig, seed_everything
+from kdlab.core.evaluate import predict_logits
 from kdlab.core.losses import per_member_distillation_loss
 from kdlab.core.models import BatchedMLP
-from kdlab.core.train import TrainConfig, fit, predict_logits, seed_everything
+from kdlab.core.train import fit
 from kdlab.data.speech import SpeechCorpus, SpeechSplit, context_windows, feature_stats, normalize
 
 
@@ -260,7 +262,9 @@ def train_students(profile: SpeechProfile, data: SpeechData, teacher_logits: tor
     return model, history
 
 
-train_distilled = train_students  # its name until the MNIST student (kdlab.lessons.mnist.train_distilled) kept it
+train_distilled = (
+    train_students  # its name until the MNIST student (kdlab.lessons.distillation.train_distilled) kept it
+)
 
 
 # ----------------------------------------------------------------------------------------------------- metrics

@@ -258,10 +258,11 @@ def mlp_from_state(state: dict[str, Tensor], spec: TeacherSpec | None = None):
 
 def train_small_teacher(spec: TeacherSpec, x: Tensor, y: Tensor, *, seed: int, device: torch.device,
                         progress: bool = True):  # fmt: skip
-    """The small MNIST teacher notebooks 01 and 02 look at, trained from scratch (``kdlab.notebook.teacher_for``
+    """The small MNIST teacher notebooks 01 and 02 look at, trained from scratch (``kdlab.lab.teacher_for``
     reloads a saved one instead when a compatible run exists)."""
+    from kdlab.core.config import TrainConfig, seed_everything
     from kdlab.core.models import MLP
-    from kdlab.core.train import TrainConfig, fit, seed_everything
+    from kdlab.core.train import fit
 
     seed_everything(seed)
     model = MLP(x.shape[1], spec.hidden, 10, spec.dropout_input, spec.dropout_hidden, spec.max_norm)
@@ -276,13 +277,3 @@ def train_small_teacher(spec: TeacherSpec, x: Tensor, y: Tensor, *, seed: int, d
     )
     fit(model, x, y, config=cfg, device=device)
     return model.eval()
-
-
-def __getattr__(name: str):
-    """``teacher_for`` and ``find_teacher`` read the run store, which a lesson module does not: they live in
-    ``kdlab.notebook`` now; the old names resolve there."""
-    if name in ("teacher_for", "find_teacher"):
-        import importlib
-
-        return getattr(importlib.import_module("kdlab.notebook"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,17 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from kdlab import paths
-from kdlab.store.runs import (
-    COMPLETE,
-    FAILED,
-    PROGRESS_ENV,
-    RUN_DIR_ENV,
-    STAGING,
-    finalize,
-    new_run_id,
-    peak_memory_mb,
-    write_json_atomic,
-)
+from kdlab.jsonio import write_json_atomic
+from kdlab.paths import PROGRESS_ENV
+from kdlab.store.layout import COMPLETE, FAILED, RUN_DIR_ENV, STAGING, new_run_id
+from kdlab.store.provenance import peak_memory_mb
+from kdlab.store.runs import finalize
 
 PROFILES = ("quick", "full", "paper")
 

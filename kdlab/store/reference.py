@@ -15,7 +15,7 @@ only by ``kdlab publish RUN_DIR``:
 - ``reference/MANIFEST`` lists every file's SHA-256 (``sha256sum`` format), rewritten by every publish;
   ``verify_manifest`` (run by the test suite) fails when any file differs, is missing or was added by hand.
 
-This module knows the run store's files, not models: it imports ``kdlab.store.runs`` and ``kdlab.claims`` only.
+This module knows the run store's files, not models: it imports ``kdlab.store.runs`` and ``kdlab.claim_record`` only.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kdlab import paths as _paths
-from kdlab.claims import FILE as CLAIMS_FILE
-from kdlab.claims import read_claims
-from kdlab.store.runs import COMPLETE, STAGING, RunInfo, list_runs, read_run, write_json_atomic
+from kdlab.claim_record import FILE as CLAIMS_FILE
+from kdlab.claim_record import read_claims
+from kdlab.jsonio import write_json_atomic
+from kdlab.store.layout import COMPLETE, STAGING
+from kdlab.store.reader import RunInfo, list_runs, read_run
 
 REFERENCE_ENV = "KDLAB_REFERENCE"
 MANIFEST = "MANIFEST"

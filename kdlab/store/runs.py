@@ -1,6 +1,6 @@
 """The run store: every result kdlab shows lives in a run folder that says how it was made.
 
-Layout (DESIGN.md §3)::
+Layout (docs/architecture.md)::
 
     runs/<notebook>/<run_id>/
         params.json    all parameters, seed, profile
@@ -32,9 +32,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from kdlab.jsonio import read_json_object, to_strict_json, write_json_atomic  # noqa: F401  (part of this API)
-from kdlab.paths import PROGRESS_ENV  # noqa: F401  (part of this API)
-from kdlab.store.layout import (  # noqa: F401  (part of this API)
+from kdlab.jsonio import write_json_atomic
+from kdlab.store.layout import (
     COMPLETE,
     FAILED,
     RUN_DIR_ENV,
@@ -44,8 +43,7 @@ from kdlab.store.layout import (  # noqa: F401  (part of this API)
     new_run_id,
     runs_root,
 )
-from kdlab.store.provenance import environment, git_commit, peak_memory_mb  # noqa: F401  (part of this API)
-from kdlab.store.reader import RunInfo, latest_run, list_runs, read_run, remove_run, store_mtime  # noqa: F401
+from kdlab.store.provenance import environment, git_commit, peak_memory_mb
 
 
 class Run:

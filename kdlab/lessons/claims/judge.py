@@ -1,13 +1,13 @@
 """The yardstick every lesson's claims share: a difference counts beyond K_NOISE noise units.
 
 Two classifiers scored on the same test cases are compared by McNemar's noise √(discordant cases)
-(``kdlab.claims.mcnemar_noise``), and a difference counts when it exceeds twice that. Where only error counts are
+(``kdlab.claim_record.mcnemar_noise``), and a difference counts when it exceeds twice that. Where only error counts are
 known (a sweep table), √(e₁ + e₂) stands in for it — an upper bound on √(discordant), so the rule is conservative.
 """
 
 from __future__ import annotations
 
-from kdlab.claims import Claims
+from kdlab.claim_record import Claims
 
 K_NOISE = 2.0  # a difference "counts" beyond this many noise units (≈ 95 % for a normal approximation)
 

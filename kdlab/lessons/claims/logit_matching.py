@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from kdlab.claims import Claims
+from kdlab.claim_record import Claims
 from kdlab.lessons.claims.judge import K_NOISE
 
 

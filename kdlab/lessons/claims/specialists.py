@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kdlab.claims import Claims
+from kdlab.claim_record import Claims
 from kdlab.lessons.claims.judge import K_NOISE
 
 
@@ -17,7 +17,7 @@ def specialist_claims(
     nll_rise: dict[str, float],
 ) -> None:
     """§5 (Table 3: specialists combined by eq. 5 beat the generalist) and §6.1 (soft-target specialists overfit
-    less than dustbin ones). ``change`` is ``specialist_experiments.paired_change`` (McNemar's √(fixed + broken))."""
+    less than dustbin ones). ``change`` is ``kdlab.lessons.specialists.experiments.paired_change`` (McNemar's √(fixed + broken))."""
     margin = change["net"] - K_NOISE * change["se"]
     claims.add(
         id="06.specialists_beat_generalist",

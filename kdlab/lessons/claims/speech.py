@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from kdlab.claims import Claims
+from kdlab.claim_record import Claims
 from kdlab.lessons.claims.judge import K_NOISE
 
 

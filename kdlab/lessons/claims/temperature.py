@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kdlab.claims import Claims
+from kdlab.claim_record import Claims
 
 
 def temperature_claims(

@@ -17,7 +17,8 @@
 The ideas live in five modules — ``clustering`` (§5.3), ``layout`` (§5.2: output layout, copy of the generalist,
 half/half pools, dustbin correction), ``training`` (§5.2, §6.1: the training loop), ``eq5`` (§5.4, with
 ``combine_plain``, eq. 5 for one case exactly as the paper states it, beside the batched ``combine``) and
-``evaluation`` (Tables 3, 4, and a specialist on its own classes); every name is importable from here.
+``evaluation`` (Tables 3, 4, and a specialist on its own classes); their public names are this package's face
+(``__all__``), so a notebook reads ``sp.combine``; the private helpers stay in their modules.
 
 How the specialists run in parallel: all M specialists are one ``kdlab.core.models.BatchedMLP`` (weights stacked on a
 model axis, one ``baddbmm`` per layer), and every step feeds member m its *own* batch — an (M, batch, features)
@@ -26,9 +27,8 @@ padded to a common width and the padding masked to −∞, with the dustbin alwa
 "independent training" of §5.5 is one batched model on one device; the members share no parameters or gradients.
 """
 
-from kdlab.lessons.specialists.clustering import (  # noqa: F401
+from kdlab.lessons.specialists.clustering import (
     Clustering,
-    _online_kmeans,
     confusability,
     confusion_clusters,
     covariance_clusters,
@@ -40,7 +40,7 @@ from kdlab.lessons.specialists.clustering import (  # noqa: F401
     rank_by_confusability,
     soft_confusion,
 )
-from kdlab.lessons.specialists.eq5 import (  # noqa: F401
+from kdlab.lessons.specialists.eq5 import (
     Eq5Layout,
     active_specialists,
     combine,
@@ -49,8 +49,7 @@ from kdlab.lessons.specialists.eq5 import (  # noqa: F401
     eq5_layout,
     eq5_objective,
 )
-from kdlab.lessons.specialists.evaluation import (  # noqa: F401
-    _own_class_scores,
+from kdlab.lessons.specialists.evaluation import (
     conditional_accuracy,
     conditional_logits,
     coverage_counts,
@@ -58,13 +57,39 @@ from kdlab.lessons.specialists.evaluation import (  # noqa: F401
     per_specialist_table,
     specialist_scores,
 )
-from kdlab.lessons.specialists.layout import (  # noqa: F401
-    NEG,
-    _pools,
-    _sample,
-    _width,
-    class_maps,
-    init_from_generalist,
-    oversampling_shift,
-)
-from kdlab.lessons.specialists.training import SpecialistConfig, Specialists, train_specialists  # noqa: F401
+from kdlab.lessons.specialists.layout import NEG, class_maps, init_from_generalist, oversampling_shift
+from kdlab.lessons.specialists.training import SpecialistConfig, Specialists, train_specialists
+
+__all__ = [
+    "Clustering",
+    "Eq5Layout",
+    "NEG",
+    "SpecialistConfig",
+    "Specialists",
+    "active_specialists",
+    "class_maps",
+    "combine",
+    "combine_plain",
+    "conditional_accuracy",
+    "conditional_logits",
+    "confusability",
+    "confusion_clusters",
+    "covariance_clusters",
+    "coverage_counts",
+    "eq5_entropy",
+    "eq5_layout",
+    "eq5_objective",
+    "errors_inside",
+    "improvement_by_coverage",
+    "init_from_generalist",
+    "kmeans_columns",
+    "oversampling_shift",
+    "pair_agreement",
+    "partition_of",
+    "per_specialist_table",
+    "prediction_covariance",
+    "rank_by_confusability",
+    "soft_confusion",
+    "specialist_scores",
+    "train_specialists",
+]

@@ -15,14 +15,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from kdlab.core.config import TrainConfig
+from kdlab.core.evaluate import predict_logits
 from kdlab.core.models import MLP, BatchedMLP
-from kdlab.core.train import TrainConfig, fit, predict_logits
-from kdlab.lessons.specialists.evaluation import _own_class_scores, conditional_logits, specialist_scores  # noqa: F401
-from kdlab.lessons.specialists.layout import (  # noqa: F401  (they lived here; importable from here still)
+from kdlab.core.train import fit
+from kdlab.lessons.specialists.evaluation import _own_class_scores
+from kdlab.lessons.specialists.layout import (
     NEG,
     _pools,
     _sample,
-    _width,
     class_maps,
     init_from_generalist,
     oversampling_shift,

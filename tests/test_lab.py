@@ -1,4 +1,4 @@
-"""``kdlab.notebook.Lab``: the one helper a lesson notebook calls for its run — parameters in, artifacts saved by
+"""``kdlab.lab.Lab``: the one helper a lesson notebook calls for its run — parameters in, artifacts saved by
 type, figures saved then shown once, claims written at close."""
 
 import json
@@ -12,8 +12,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from kdlab.notebook import Lab  # noqa: E402
-from kdlab.store.runs import list_runs  # noqa: E402
+from kdlab.lab import Lab  # noqa: E402
+from kdlab.store.reader import list_runs  # noqa: E402
 
 
 def test_lab_records_params_saves_by_type_and_closes_with_its_claims(tmp_path):

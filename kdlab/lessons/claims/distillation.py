@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from kdlab.claims import Claims, mcnemar_noise
+from kdlab.claim_record import Claims, mcnemar_noise
 from kdlab.lessons.claims.judge import beats
 
 

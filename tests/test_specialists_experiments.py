@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from kdlab.core.models import MLP
-from kdlab.lessons import specialist_experiments as ex
 from kdlab.lessons import specialists as sp
+from kdlab.lessons.specialists import experiments as ex
+from kdlab.lessons.specialists import verdicts
 
 
 def test_rank_by_confusability_drops_singletons_and_sorts_most_confusable_first():
@@ -90,13 +91,13 @@ def _table4(improvements):
 def test_table4_verdict_and_trend():
     change = {"significant": True, "net": 10, "se": 3.0, "fixed": 12, "broken": 2}
     rising = _table4([0.0, 0.01, 0.02, 0.03])
-    assert ex.coverage_trend(rising) == pytest.approx(1.0)
-    text = ex.table4_verdict(rising, change, 1000)
+    assert verdicts.coverage_trend(rising) == pytest.approx(1.0)
+    text = verdicts.table4_verdict(rising, change, 1000)
     assert text.startswith("Net change: +15 correct test images of 1000 — a gain beyond noise")
     assert "the same direction" in text
     few = _table4([0.0, 0.01, 0.02])
-    assert math.isnan(ex.coverage_trend(few))
-    assert "too few to see Table 4's trend" in ex.table4_verdict(few, {**change, "significant": False}, 1000)
+    assert math.isnan(verdicts.coverage_trend(few))
+    assert "too few to see Table 4's trend" in verdicts.table4_verdict(few, {**change, "significant": False}, 1000)
 
 
 def test_soft_and_distill_verdicts_and_summary():
@@ -108,25 +109,18 @@ def test_soft_and_distill_verdicts_and_summary():
         "combined_test_accuracy": [0.79, 0.80],
         "own_full_test_accuracy": [float("nan"), 0.79],
     })  # fmt: skip
-    rise = ex.nll_rise(table61)
+    rise = verdicts.nll_rise(table61)
     assert rise == pytest.approx({"dustbin": 0.09, "soft": 0.01})
-    assert "it kept most of the generalist's knowledge" in ex.soft_verdict(table61, 0.80, 100)
-    assert "it lost much" in ex.soft_verdict(table61, 0.95, 100)
+    assert "it kept most of the generalist's knowledge" in verdicts.soft_verdict(table61, 0.80, 100)
+    assert "it lost much" in verdicts.soft_verdict(table61, 0.95, 100)
     beyond = {"significant": True}
-    assert "distillation beats extra training alone" in ex.distill_verdict(0.80, 0.81, 0.807, 0.805, 0.7, beyond)
-    assert "not evidence" in ex.distill_verdict(0.80, 0.81, 0.805, 0.807, 0.5, beyond)
-    assert "not beyond noise" in ex.distill_verdict(0.80, 0.81, 0.805, 0.807, 0.5, {"significant": False})
+    assert "distillation beats extra training alone" in verdicts.distill_verdict(0.80, 0.81, 0.807, 0.805, 0.7, beyond)
+    assert "not evidence" in verdicts.distill_verdict(0.80, 0.81, 0.805, 0.807, 0.5, beyond)
+    assert "not beyond noise" in verdicts.distill_verdict(0.80, 0.81, 0.805, 0.807, 0.5, {"significant": False})
     acc = {"generalist": 0.80, "specialists": 0.84, "distilled": 0.82, "control": 0.807}
-    summary = ex.summary_table("quick", 5, acc, (0.84, 0.86), change=beyond, trend=float("nan"), rise=rise, kept=0.5)
+    summary = verdicts.summary_table(
+        "quick", 5, acc, (0.84, 0.86), change=beyond, trend=float("nan"), rise=rise, kept=0.5
+    )
     assert list(summary.columns) == ["quantity", "paper", "this run"] and len(summary) == 5
     assert summary["this run"][0] == "+5.0% (5 specialists, quick profile; beyond noise)"
     assert summary["this run"][2] == "too few buckets" and summary["this run"][4] == "50% of the gain kept"
-
-
-def test_moved_names_still_import_from_training_and_the_old_alias():
-    import kdlab.specialists as old
-    from kdlab.lessons.specialists import training
-
-    for name in ("NEG", "_pools", "_sample", "_width", "class_maps", "init_from_generalist", "oversampling_shift",
-                 "_own_class_scores", "conditional_logits", "specialist_scores"):  # fmt: skip
-        assert getattr(training, name) is getattr(sp, name) is getattr(old, name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kdlab.claims import Claims, mcnemar_noise
+from kdlab.claim_record import Claims, mcnemar_noise
 from kdlab.lessons.claims.judge import beats
 
 
@@ -22,7 +22,7 @@ def missing_class_claims(
 ) -> None:
     """§3's missing-class results, with every shift chosen on held-out training cases (never the test set).
 
-    The ``*_before`` / ``*_after`` dicts are ``kdlab.lessons.bias.errors_at`` results on the test set; ``wrong_*`` are the
+    The ``*_before`` / ``*_after`` dicts are ``kdlab.lessons.missing_classes.errors_at`` results on the test set; ``wrong_*`` are the
     no-3 student's per-case mistakes before and after its shift (McNemar noise of the change in total errors).
     """
     b3, a3 = omit3_before["errors_on_classes"], omit3_after["errors_on_classes"]

@@ -24,10 +24,11 @@ from typing import Any
 
 import torch
 
-from kdlab.claims import Claims
-from kdlab.lessons import mnist as mnist_lesson
+from kdlab.claim_record import Claims
+from kdlab.lessons import distillation as mnist_lesson
 from kdlab.lessons import temperature as temperature_lesson
-from kdlab.store.runs import Run, RunInfo, list_runs, start_run
+from kdlab.store.reader import RunInfo, list_runs
+from kdlab.store.runs import Run, start_run
 
 # ----------------------------------------------------------------------------------------------- run bookkeeping
 
@@ -148,7 +149,7 @@ def load_or_train_teacher(profile, x, y, *, seed: int = 0, root=None, device="au
     Returns (teacher in eval mode on ``device``, info) where info says where it came from (``source`` is
     ``"run store"`` with ``run_id``, or ``"trained"`` with ``wall_time_s``).
     """
-    from kdlab.core.train import resolve_device
+    from kdlab.core.config import resolve_device
 
     dev = resolve_device(device)
     spec = profile.teacher_spec()

@@ -9,7 +9,7 @@ net too small to fit them all does better at an intermediate T that ignores the 
 Why a module of its own: the sweep trains dozens of students, so it has its own batching trick — all temperatures of
 one width and seed train together as one ``BatchedMLP``, each member at its own T (``per_member_distillation_loss``,
 a custom ``loss_fn``, since ``fit`` takes one temperature per call) — and its own read-out (``summarize_sweep``,
-``sweep_claims``). Its recipes (profiles, the student, the teacher's logits) are ``kdlab.lessons.mnist``'s, which
+``sweep_claims``). Its recipes (profiles, the student, the teacher's logits) are ``kdlab.lessons.distillation``'s, which
 re-exports every name here. Introduced in notebook 03, section 5.
 """
 
@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import torch
 
+from kdlab.core.config import seed_everything
+from kdlab.core.evaluate import evaluate
 from kdlab.core.losses import per_member_distillation_loss
 from kdlab.core.models import BatchedMLP
-from kdlab.core.train import evaluate, fit, seed_everything
+from kdlab.core.train import fit
 
 if TYPE_CHECKING:
-    from kdlab.lessons.mnist import MnistProfile
+    from kdlab.lessons.distillation import MnistProfile
 
 
 def run_sweep(

@@ -37,14 +37,8 @@ from typing import Any, TypeVar
 import torch
 import torch.distributed as dist
 
-from kdlab.core.batches import batch_piece, shift_images  # noqa: F401  (this module's API before the move)
-from kdlab.core.train import (
-    History,
-    LossFn,
-    TrainConfig,
-    fit,
-    resolve_device,
-)
+from kdlab.core.config import History, TrainConfig, resolve_device
+from kdlab.core.train import LossFn, fit
 
 T = TypeVar("T")
 TIMEOUT_ENV = "KDLAB_DIST_TIMEOUT"  # seconds a collective may wait before failing (default 1800)

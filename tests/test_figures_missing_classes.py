@@ -1,4 +1,4 @@
-"""Notebook 04's figures (kdlab.figures.bias) drawn from small synthetic scans and confusion matrices."""
+"""Notebook 04's figures (kdlab.figures.missing_classes) drawn from small synthetic scans and confusion matrices."""
 
 import matplotlib
 
@@ -10,8 +10,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from kdlab.figures import bias as figs  # noqa: E402
-from kdlab.lessons.bias import PAPER_OMIT3, PAPER_ONLY78, confusion_matrix, shift_scan  # noqa: E402
+from kdlab.figures import missing_classes as figs  # noqa: E402
+from kdlab.lessons.missing_classes import PAPER_OMIT3, PAPER_ONLY78, confusion_matrix, shift_scan  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,14 @@
-"""Missing-class transfer sets and the bias-shift correction (kdlab.bias, notebook 04), on small synthetic data."""
+"""Missing-class transfer sets and the bias-shift correction (kdlab.lessons.missing_classes, notebook 04), on small synthetic data."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from kdlab.bias import (
+from kdlab.core.evaluate import predict_logits
+from kdlab.core.models import MLP
+from kdlab.lessons.common import validation_split
+from kdlab.lessons.missing_classes import (
     choose_shift,
     class_mask,
     confusion_matrix,
@@ -15,10 +18,7 @@ from kdlab.bias import (
     shift_output_bias,
     shift_scan,
     shifted_logits,
-    validation_split,
 )
-from kdlab.models import MLP
-from kdlab.train import predict_logits
 
 
 def test_transfer_sets_omit_and_keep_exactly_the_named_classes():
@@ -112,7 +112,7 @@ def test_confusion_matrix_rows_are_true_classes():
 
 # ------------------------------------------------------------------------------------- notebook 04's read-outs
 def test_soft_mass_on_averages_the_missing_class_per_true_class():
-    from kdlab.lessons.bias import soft_mass_on
+    from kdlab.lessons.missing_classes import soft_mass_on
 
     logits = torch.zeros(4, 10)
     logits[0, 3] = 2.0  # a 5 that looks like a 3
@@ -125,7 +125,7 @@ def test_soft_mass_on_averages_the_missing_class_per_true_class():
 
 
 def test_logit_rank_counts_the_classes_above_the_true_one():
-    from kdlab.lessons.bias import logit_rank
+    from kdlab.lessons.missing_classes import logit_rank
 
     logits = torch.tensor([[0.0, 0, 0, 5, 0], [0.0, 9, 0, 5, 0], [7.0, 9, 0, 5, 0], [9.0, 0, 0, 0, 0]])
     labels = torch.tensor([3, 3, 3, 0])
@@ -133,8 +133,8 @@ def test_logit_rank_counts_the_classes_above_the_true_one():
 
 
 def test_steps_matched_scales_the_epochs_by_the_size_ratio_never_down():
-    from kdlab.core.train import TrainConfig
-    from kdlab.lessons.bias import steps_matched
+    from kdlab.core.config import TrainConfig
+    from kdlab.lessons.missing_classes import steps_matched
 
     cfg = TrainConfig(epochs=20, lr=0.05)
     assert steps_matched(cfg, 4463, 978).epochs == 92  # ceil(20 × 4.563…)
@@ -143,7 +143,13 @@ def test_steps_matched_scales_the_epochs_by_the_size_ratio_never_down():
 
 
 def test_errors_at_shifts_tables_and_metrics():
-    from kdlab.lessons.bias import errors_at_shifts, keep_table, missing_class_metrics, omit_table, scan_artifact
+    from kdlab.lessons.missing_classes import (
+        errors_at_shifts,
+        keep_table,
+        missing_class_metrics,
+        omit_table,
+        scan_artifact,
+    )
 
     g = torch.Generator().manual_seed(1)
     logits, labels = torch.randn(200, 10, generator=g), torch.randint(0, 10, (200,), generator=g)
@@ -169,7 +175,7 @@ def test_errors_at_shifts_tables_and_metrics():
 
 
 def test_top_confusions_and_misread_read_a_confusion_matrix():
-    from kdlab.lessons.bias import misread, top_confusions
+    from kdlab.lessons.missing_classes import misread, top_confusions
 
     conf = np.zeros((10, 10), dtype=int)
     conf[3, 3], conf[3, 5], conf[3, 8], conf[3, 9], conf[3, 2] = 50, 7, 3, 3, 1

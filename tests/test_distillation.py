@@ -1,4 +1,4 @@
-"""§3 recipes and profiles (kdlab.mnist_experiments, notebook 03): small synthetic checks, no MNIST needed."""
+"""§3 recipes and profiles (kdlab.lessons.distillation, notebook 03): small synthetic checks, no MNIST needed."""
 
 from dataclasses import FrozenInstanceError, replace
 
@@ -6,23 +6,21 @@ import pandas as pd
 import pytest
 import torch
 
-from kdlab.losses import distillation_loss
-from kdlab.mnist_experiments import (
+from kdlab.core.config import TrainConfig
+from kdlab.core.losses import distillation_loss, per_member_distillation_loss
+from kdlab.core.models import MLP, BatchedMLP
+from kdlab.core.train import fit
+from kdlab.lab import load_or_train_teacher
+from kdlab.lessons.distillation import (
     PAPER_TEMPERATURES,
     PROFILES,
     get_profile,
-    load_or_train_teacher,
     make_teacher,
-    per_member_distillation_loss,
-    run_sweep,
-    summarize_sweep,
-    sweep_claims,
     train_distilled,
     training_subset,
 )
-from kdlab.models import MLP, BatchedMLP
-from kdlab.runs import start_run
-from kdlab.train import TrainConfig, fit
+from kdlab.lessons.distillation_sweep import run_sweep, summarize_sweep, sweep_claims
+from kdlab.store.runs import start_run
 
 
 def test_profiles_follow_the_paper_architectures():
@@ -189,7 +187,7 @@ def test_load_or_train_teacher_reuses_only_a_matching_run(tmp_path, monkeypatch)
 
 
 def test_validation_split_is_disjoint_complete_and_repeatable():
-    from kdlab.mnist_experiments import validation_split
+    from kdlab.lessons.common import validation_split
 
     tr, va = validation_split(1000, 100)
     assert len(va) == 100 and len(tr) == 900
@@ -199,7 +197,7 @@ def test_validation_split_is_disjoint_complete_and_repeatable():
 
 
 def test_transfer_and_validation_are_disjoint_and_cover_what_the_profile_says():
-    from kdlab.mnist_experiments import transfer_and_validation
+    from kdlab.lessons.distillation import transfer_and_validation
 
     cases = torch.arange(1000)
     small = replace(PROFILES["quick"], transfer_size=200, validation_size=300)
@@ -219,24 +217,8 @@ def test_transfer_and_validation_are_disjoint_and_cover_what_the_profile_says():
         transfer_and_validation(cases, replace(whole, validation_size=1000))
 
 
-def test_the_sweep_lives_in_its_own_module_and_every_old_name_still_imports():
-    import kdlab.lessons.mnist as lesson
-    import kdlab.lessons.mnist_sweep as sweep_module
-    import kdlab.mnist_experiments as old
-
-    assert old is lesson
-    for name in ("run_sweep", "summarize_sweep", "sweep_claims"):
-        assert getattr(lesson, name) is getattr(sweep_module, name)
-    names = ["PAPER_ERRORS", "PAPER_TEMPERATURES", "PROFILES", "MnistProfile", "TEACHER_NOTEBOOK", "get_profile",
-             "training_subset", "transfer_and_validation", "validation_split", "make_teacher", "make_student",
-             "train_teacher", "train_baseline", "train_distilled", "per_member_distillation_loss", "teacher_logits_on",
-             "load_or_train_teacher", "results_table", "per_class_table", "soft_target_pages"]  # fmt: skip
-    missing = [n for n in names if not hasattr(lesson, n)]
-    assert not missing, missing
-
-
 def test_results_and_per_class_tables_have_the_dashboards_columns():
-    from kdlab.lessons.mnist import PAPER_ERRORS, per_class_table, results_table
+    from kdlab.lessons.distillation import PAPER_ERRORS, per_class_table, results_table
 
     errors = {"teacher": 130, "baseline": 600, "distilled": 250}
     seconds = {"teacher": 61.234, "baseline": 5.0, "distilled": 7.06}
@@ -250,7 +232,7 @@ def test_results_and_per_class_tables_have_the_dashboards_columns():
 
 
 def test_soft_target_pages_hold_the_first_digits_and_both_nets_logits():
-    from kdlab.lessons.mnist import SOFT_TARGET_TEMPERATURES, soft_target_pages
+    from kdlab.lessons.distillation import SOFT_TARGET_TEMPERATURES, soft_target_pages
 
     images = torch.randint(0, 256, (30, 28, 28), dtype=torch.uint8)
     labels = torch.randint(0, 10, (30,))

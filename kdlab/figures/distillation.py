@@ -1,9 +1,9 @@
 """Notebook 03's figures (paper §3): the jittered inputs, soft targets at two temperatures, errors per class and the
 temperature sweep per student width.
 
-Why here: the lesson (``kdlab.lessons.mnist``) computes logits, error counts and the sweep table; these functions only
+Why here: the lesson (``kdlab.lessons.distillation``) computes logits, error counts and the sweep table; these functions only
 draw what it computed, so the notebook's cells stay about distillation and a figure can be tested without training.
-Each returns a matplotlib ``Figure`` and neither shows nor saves it (``kdlab.notebook.Lab.figure`` does both).
+Each returns a matplotlib ``Figure`` and neither shows nor saves it (``kdlab.lab.Lab.figure`` does both).
 """
 
 from __future__ import annotations

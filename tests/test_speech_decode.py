@@ -1,4 +1,4 @@
-"""kdlab.decode: edit distance, HMM estimation and Viterbi on examples small enough to check by hand."""
+"""kdlab.lessons.speech_decode: edit distance, HMM estimation and Viterbi on examples small enough to check by hand."""
 
 import itertools
 import math
@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from kdlab.decode import (
+from kdlab.lessons.speech_decode import (
     PhoneHMM,
     decode,
     edit_distance,

@@ -3,9 +3,9 @@
     kdlab train teacher  --profile full --nproc 2                  # DDP on 2 local processes (torchrun for you)
     kdlab train ensemble --profile quick --members 4 --nproc 2     # 4 teachers, 2 per rank, gathered on rank 0
     kdlab train teacher  --profile paper --nproc 8 --nnodes 2 --rdzv-endpoint node0:29500   # on every node
-    torchrun --nproc-per-node 4 -m kdlab.dist.train teacher --profile paper                  # by hand
+    torchrun --nproc-per-node 4 -m kdlab.distributed.train teacher --profile paper                  # by hand
 
-The recipe (architecture, dropout, max-norm, jitter, schedule) is notebook 03's: ``kdlab.lessons.mnist``
+The recipe (architecture, dropout, max-norm, jitter, schedule) is notebook 03's: ``kdlab.lessons.distillation``
 profiles, with optional overrides. Every rank loads MNIST into host memory; ``fit_ddp`` puts each rank's shard
 on its device. Rank 0 opens a *staging* run first and finalizes it as COMPLETE only after every rank has finished
 its work (a barrier); any exception on rank 0, including the SIGTERM torchrun sends when another rank dies,
@@ -29,21 +29,15 @@ from typing import Any
 
 import torch
 
-from kdlab.dist.ddp import DistEnv, barrier, fit_ddp, init_distributed, map_jobs, shutdown
-from kdlab.dist.launch import (  # noqa: F401  (part of this module's API: `python -m kdlab.dist.train`)
+from kdlab.distributed.ddp import DistEnv, barrier, fit_ddp, init_distributed, map_jobs, shutdown
+from kdlab.distributed.launch import (
     ERRORS_ENV,
-    LAUNCH_FLAGS,
-    PEER_LOST,
     RUN_NAMES,
-    _fail_leftover_run,
-    _precheck,
-    _root_cause,
-    _worker_argv,
     build_parser,
     launch,
-    torchrun_command,
 )
-from kdlab.store.runs import RUN_DIR_ENV, start_run
+from kdlab.store.layout import RUN_DIR_ENV
+from kdlab.store.runs import start_run
 
 
 class Terminated(RuntimeError):
@@ -54,7 +48,7 @@ class Terminated(RuntimeError):
 
 
 def _profile(args: argparse.Namespace):
-    from kdlab.lessons.mnist import get_profile
+    from kdlab.lessons.distillation import get_profile
 
     profile = get_profile(args.profile)
     teacher = replace(
@@ -104,8 +98,9 @@ def _fault(args: argparse.Namespace, env: DistEnv, where: str) -> None:
 
 
 def _train_teacher(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[str, Any]:
-    from kdlab.core.train import evaluate, seed_everything
-    from kdlab.lessons.mnist import make_teacher
+    from kdlab.core.config import seed_everything
+    from kdlab.core.evaluate import evaluate
+    from kdlab.lessons.distillation import make_teacher
 
     seed_everything(args.seed)  # same initialization on every rank (DDP broadcasts rank 0's anyway)
     model = make_teacher(profile)
@@ -133,8 +128,10 @@ def _train_teacher(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[st
 
 
 def _train_ensemble(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[str, Any]:
-    from kdlab.core.train import evaluate, fit, seed_everything
-    from kdlab.lessons.mnist import make_teacher
+    from kdlab.core.config import seed_everything
+    from kdlab.core.evaluate import evaluate
+    from kdlab.core.train import fit
+    from kdlab.lessons.distillation import make_teacher
 
     def member(i: int) -> dict[str, Any]:
         seed_everything(args.seed + i)  # a member's result depends on its index only, not on its rank
@@ -168,9 +165,9 @@ def _train_ensemble(args, env: DistEnv, profile, x, y, x_test, y_test) -> dict[s
 def _write_run(run, args, env: DistEnv, profile, result: dict[str, Any], x_test, y_test) -> None:
     import pandas as pd
 
+    from kdlab.core.evaluate import errors_from_logits, predict_logits
     from kdlab.core.models import BatchedMLP
-    from kdlab.core.train import errors_from_logits, predict_logits
-    from kdlab.lessons.mnist import make_teacher
+    from kdlab.lessons.distillation import make_teacher
 
     common = {
         "world_size": env.world_size,
@@ -216,7 +213,7 @@ def worker(args: argparse.Namespace) -> int:
     run = None
     try:
         from kdlab.data.mnist import load_mnist
-        from kdlab.lessons.mnist import training_subset
+        from kdlab.lessons.distillation import training_subset
 
         profile = _profile(args)
         if env.is_main:

@@ -1,9 +1,9 @@
 """Notebook 06's recipes: profiles, the generalist, the §6.1 experiment, distilling the generalist + specialists back
 into one net (the figures are in ``kdlab.figures.specialists``). The method itself lives in
-``kdlab.lessons.specialists``; this module only wires it into experiments, and re-exports the sentences a run prints
-(``kdlab.lessons.specialists.verdicts``) so the notebook reads them from one place.
+``kdlab.lessons.specialists``; this module only wires it into experiments (the sentences a run prints are in
+``kdlab.lessons.specialists.verdicts``).
 
-Profiles (DESIGN.md §2): ``quick`` ≈ 3 CPU-minutes (≈ 1.5–2 min wall on an idle 2-core CPU; CI); ``full`` the
+Profiles (docs/architecture.md): ``quick`` ≈ 3 CPU-minutes (≈ 1.5–2 min wall on an idle 2-core CPU; CI); ``full`` the
 60k/10k MNIST-100 (≈ 7 min measured with one thread on a busy 2-core CPU); ``paper`` larger widths and budgets,
 meant for a GPU. The generalist is deliberately given a small budget (a few epochs): the paper's JFT generalist was
 limited by compute, not data (§5.1), and specialists are worth having only while the generalist still confuses
@@ -20,18 +20,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from kdlab.core.config import TrainConfig
 from kdlab.core.models import MLP
-from kdlab.core.train import TrainConfig, fit
+from kdlab.core.train import fit
 from kdlab.lessons import specialists as sp
-from kdlab.lessons.common import gain_kept  # noqa: F401  (re-exported)
-from kdlab.lessons.specialists.verdicts import (  # noqa: F401  (re-exported)
-    coverage_trend,
-    distill_verdict,
-    nll_rise,
-    soft_verdict,
-    summary_table,
-    table4_verdict,
-)
 
 
 @dataclass(frozen=True)
@@ -281,12 +273,3 @@ def soft_target_experiment(
             if kind == "soft" else float("nan"),
         })  # fmt: skip
     return SoftTargetExperiment(chosen, n_small, pd.concat(curves, ignore_index=True), pd.DataFrame(rows))
-
-
-def __getattr__(name: str):
-    """The figures moved to ``kdlab.figures`` (a lesson module computes, it does not draw); old names resolve there."""
-    if name in ("cluster_grid_figure", "covariance_figure", "curves_figure"):
-        import importlib
-
-        return getattr(importlib.import_module("kdlab.figures"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

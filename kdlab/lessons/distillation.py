@@ -6,7 +6,7 @@
 * distilled — the same small net trained on the teacher's soft targets at T = 20 over the *un-jittered* training
   set, plus a small-weight hard term (``hard_weight``; paper: 74 errors, and "a considerably lower weight on the
   second objective function" worked best, §2);
-* sweep — distilled nets of 800, 300 and 30 units per layer over the temperatures: ``kdlab.lessons.mnist_sweep``,
+* sweep — distilled nets of 800, 300 and 30 units per layer over the temperatures: ``kdlab.lessons.distillation_sweep``,
   whose names this module re-exports (``run_sweep``, ``summarize_sweep``, ``sweep_claims``).
 
 ``PROFILES`` holds the sizes: ``quick`` (a subset and a few epochs, CI), ``full`` (< 1 h per notebook on a
@@ -26,11 +26,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from kdlab.core.losses import per_member_distillation_loss  # noqa: F401  (re-exported: its first home)
+from kdlab.core.config import TrainConfig, seed_everything
+from kdlab.core.evaluate import predict_logits
 from kdlab.core.models import MLP
-from kdlab.core.train import TrainConfig, fit, predict_logits, seed_everything
-from kdlab.lessons.common import validation_split  # noqa: F401  (re-exported)
-from kdlab.lessons.mnist_sweep import run_sweep, summarize_sweep, sweep_claims  # noqa: F401  (re-exported)
+from kdlab.core.train import fit
 
 PAPER_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3, test errors out of 10,000
 PAPER_TEMPERATURES = (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)  # the sweep this lab runs (§3 names no grid)
@@ -302,13 +301,3 @@ def soft_target_pages(images, labels, teacher_logits, student_logits, n: int = 1
         "temperatures": np.array(SOFT_TARGET_TEMPERATURES, dtype=np.float32),
         "student_logits": student_logits[shown],
     }
-
-
-def __getattr__(name: str):
-    """``load_or_train_teacher`` reads the run store, which a lesson module does not: it lives in ``kdlab.notebook``
-    now; the old name resolves there."""
-    if name == "load_or_train_teacher":
-        import importlib
-
-        return importlib.import_module("kdlab.notebook").load_or_train_teacher
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,9 +1,9 @@
 """Notebook 04's figures (paper §3, the missing-class experiments): what the soft targets say about a class the
 transfer set lacks, the errors against the bias shift, and where the errors go before and after it.
 
-Why here: ``kdlab.lessons.bias`` computes the scans and confusion matrices from logits alone; these functions only
+Why here: ``kdlab.lessons.missing_classes`` computes the scans and confusion matrices from logits alone; these functions only
 draw them, so the notebook's cells stay about the bias correction and each figure is tested on synthetic numbers.
-Each returns a matplotlib ``Figure`` and neither shows nor saves it (``kdlab.notebook.Lab.figure`` does both).
+Each returns a matplotlib ``Figure`` and neither shows nor saves it (``kdlab.lab.Lab.figure`` does both).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 
 def soft_mass_figure(mass: pd.Series, cls: int = 3):
     """Mean soft-target probability of the missing class per true class of the transfer cases (``mass``, as
-    ``kdlab.lessons.bias.soft_mass_on`` returns it), against the uniform 1 / 10."""
+    ``kdlab.lessons.missing_classes.soft_mass_on`` returns it), against the uniform 1 / 10."""
     fig, ax = plt.subplots(figsize=(7, 2.6))
     mass.plot.bar(ax=ax, color="tab:purple")
     ax.axhline(0.1, color="gray", ls=":", label="uniform (0.1)")

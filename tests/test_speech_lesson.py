@@ -1,4 +1,4 @@
-"""kdlab.lessons.speech (old name kdlab.speech_experiment): the pieces of notebook 05 on small synthetic frame sets
+"""kdlab.lessons.speech and its recipe, Table 5, analysis and decoder modules: the pieces of notebook 05 on small synthetic frame sets
 (the corpus is not needed)."""
 
 from dataclasses import replace
@@ -9,49 +9,54 @@ import pytest
 import torch
 
 from kdlab.data.speech import SpeechCorpus, SpeechSplit
+from kdlab.lessons import common, speech_decode, speech_table5
 from kdlab.lessons import speech as E
+from kdlab.lessons import speech_analysis as analysis
+from kdlab.lessons import speech_recipe as recipe
 
 
 def test_ensemble_log_probs_is_the_log_of_the_mean_distribution():
     g = torch.Generator().manual_seed(0)
     lp = torch.log_softmax(torch.randn(10, 7, 5, generator=g), dim=-1)  # (members, frames, classes)
     expected = lp.exp().mean(0).log()
-    torch.testing.assert_close(E.ensemble_log_probs(lp), expected)
+    torch.testing.assert_close(recipe.ensemble_log_probs(lp), expected)
 
 
 def test_gain_kept():
-    assert E.gain_kept(58.9, 61.1, 60.8) == pytest.approx(1.9 / 2.2)  # the paper's Table 1: 86 %
-    assert E.gain_kept(50.0, 50.0, 51.0) is None  # no gain to keep: JSON null, never NaN
+    assert common.gain_kept(58.9, 61.1, 60.8) == pytest.approx(1.9 / 2.2)  # the paper's Table 1: 86 %
+    assert common.gain_kept(50.0, 50.0, 51.0) is None  # no gain to keep: JSON null, never NaN
 
 
 def test_select_utterances_and_small_subset_keep_whole_utterances():
     split = SpeechSplit(
         torch.arange(10.0)[:, None], torch.arange(10), torch.tensor([0, 2, 5, 10]), torch.tensor([4, 5, 6])
     )
-    sub = E.select_utterances(split, [2, 0])
+    sub = recipe.select_utterances(split, [2, 0])
     assert sub.labels.tolist() == [5, 6, 7, 8, 9, 0, 1] and sub.utt_bounds.tolist() == [0, 5, 7]
     assert sub.speakers.tolist() == [6, 4]
     data = _fake_data()
-    small = E.small_subset(data, 0.25, seed=0)
+    small = speech_table5.small_subset(data, 0.25, seed=0)
     b = small.bounds.tolist()
     assert len(b) == 3 and b[-1] == len(small.y)  # 25 % of 8 utterances = 2 whole utterances
 
 
-def _fake_data(classes: int = 6, frames_per_utt: int = 30, utts: int = 8, dim: int = 12) -> E.SpeechData:
+def _fake_data(classes: int = 6, frames_per_utt: int = 30, utts: int = 8, dim: int = 12) -> recipe.SpeechData:
     g = torch.Generator().manual_seed(1)
     centers = torch.randn(classes, dim, generator=g) * 2
 
-    def frame_set(n_utts: int) -> E.FrameSet:
+    def frame_set(n_utts: int) -> recipe.FrameSet:
         y = torch.randint(0, classes, (n_utts * frames_per_utt,), generator=g)
         x = centers[y] + torch.randn(len(y), dim, generator=g)
         bounds = torch.arange(n_utts + 1) * frames_per_utt
-        return E.FrameSet(x, y, bounds, torch.zeros(n_utts, dtype=torch.long))
+        return recipe.FrameSet(x, y, bounds, torch.zeros(n_utts, dtype=torch.long))
 
-    return E.SpeechData(frame_set(utts), frame_set(2), frame_set(2), frame_set(2), [f"p{i}" for i in range(classes)], 1)
+    return recipe.SpeechData(
+        frame_set(utts), frame_set(2), frame_set(2), frame_set(2), [f"p{i}" for i in range(classes)], 1
+    )
 
 
 def test_tables_run_end_to_end_on_a_toy_problem():
-    cfg = E.get_profile("quick")
+    cfg = recipe.get_profile("quick")
     tiny = replace(cfg, hidden=(16,), ensemble_size=3, temperatures=(1.0, 4.0), small_fraction=0.25, curve_frames=50,
                    baseline=replace(cfg.baseline, epochs=2, progress=False),
                    distilled=replace(cfg.distilled, epochs=2, progress=False),
@@ -66,43 +71,45 @@ def test_tables_run_end_to_end_on_a_toy_problem():
     assert t1.table.phone_error_rate.notna().sum() == 3  # baseline, ensemble and the chosen student are decoded
     assert t1.posteriors["teacher"].shape == (30, 6)
     assert set(E.summarize_table1(t1)) >= {"gain_kept_seen", "gain_kept_unseen", "distilled_per"}
-    t5, curves = E.run_table5(tiny, data, t1.baseline, t1.best_temperature, device="cpu", progress=False)
-    assert list(t5.system) == list(E.PAPER_TABLE5)
+    t5, curves = speech_table5.run_table5(tiny, data, t1.baseline, t1.best_temperature, device="cpu", progress=False)
+    assert list(t5.system) == list(speech_table5.PAPER_TABLE5)
     assert len(curves) == 2 * 3 and set(curves.columns) >= {"setting", "epoch", "train_acc", "val_acc", "test_acc"}
 
 
 def test_unknown_profile():
     with pytest.raises(ValueError, match="valid profiles"):
-        E.get_profile("huge")
+        recipe.get_profile("huge")
 
 
 def test_ensemble_soft_targets_two_ways():
     torch.manual_seed(0)
     members = torch.log_softmax(torch.randn(5, 7, 11) * 3, -1)  # (M, frames, classes)
     T = 4.0
-    tempered_mean = torch.softmax(E.ensemble_soft_logits(members, T, "tempered_mean") / T, -1)
-    mean_of_tempered = torch.softmax(E.ensemble_soft_logits(members, T, "mean_of_tempered") / T, -1)
+    tempered_mean = torch.softmax(recipe.ensemble_soft_logits(members, T, "tempered_mean") / T, -1)
+    mean_of_tempered = torch.softmax(recipe.ensemble_soft_logits(members, T, "mean_of_tempered") / T, -1)
     # the simple forms, written as the words say
     p_bar = members.exp().mean(0)
     assert torch.allclose(tempered_mean, torch.softmax(torch.log(p_bar) / T, -1), atol=1e-6)
     assert torch.allclose(mean_of_tempered, torch.softmax(members / T, -1).mean(0), atol=1e-6)
     assert not torch.allclose(tempered_mean, mean_of_tempered, atol=1e-3)  # they differ at T ≠ 1 ...
-    one = [torch.softmax(E.ensemble_soft_logits(members, 1.0, h), -1) for h in ("tempered_mean", "mean_of_tempered")]
+    one = [
+        torch.softmax(recipe.ensemble_soft_logits(members, 1.0, h), -1) for h in ("tempered_mean", "mean_of_tempered")
+    ]
     assert torch.allclose(one[0], one[1], atol=1e-6)  # ... and agree at T = 1
     with pytest.raises(ValueError, match="soft_targets"):
-        E.ensemble_soft_logits(members, T, "median")
+        recipe.ensemble_soft_logits(members, T, "median")
 
 
 def test_mixup_frames_keep_the_dominant_label():
     x, y = torch.randn(50, 6), torch.arange(50)
-    xs, ys = E.mixup_frames(x, y, copies=2, max_weight=0.5, seed=0)
+    xs, ys = recipe.mixup_frames(x, y, copies=2, max_weight=0.5, seed=0)
     assert xs.shape == (150, 6) and torch.equal(ys, y.repeat(3))
     assert torch.equal(xs[:50], x)  # the original frames first, untouched
     assert not torch.allclose(xs[50:100], x)
-    assert torch.equal(E.mixup_frames(x, y, 2, 0.5, seed=0)[0], xs)  # seeded
-    assert E.mixup_frames(x, y, 0, 0.5, seed=0)[0].shape == x.shape
+    assert torch.equal(recipe.mixup_frames(x, y, 2, 0.5, seed=0)[0], xs)  # seeded
+    assert recipe.mixup_frames(x, y, 0, 0.5, seed=0)[0].shape == x.shape
     with pytest.raises(ValueError, match="mixup_max"):
-        E.mixup_frames(x, y, 1, 0.7, seed=0)
+        recipe.mixup_frames(x, y, 1, 0.7, seed=0)
 
 
 def test_chunked_soft_targets_equal_the_whole_computation():
@@ -112,37 +119,22 @@ def test_chunked_soft_targets_equal_the_whole_computation():
     torch.manual_seed(0)
     ens = BatchedMLP(4, 12, (16,), 7).eval()
     x = torch.randn(301, 12)
-    members = E.log_probs(ens, x)
+    members = recipe.log_probs(ens, x)
     for how, temps in (("tempered_mean", (1.0,)), ("mean_of_tempered", (1.0, 2.0, 5.0))):
-        chunked = E.ensemble_soft_targets(ens, x, temps, how, chunk=64)
+        chunked = recipe.ensemble_soft_targets(ens, x, temps, how, chunk=64)
         whole = (
-            E.ensemble_soft_logits(members, 1.0, how)
+            recipe.ensemble_soft_logits(members, 1.0, how)
             if how == "tempered_mean"
-            else torch.stack([E.ensemble_soft_logits(members, T, how) for T in temps])
+            else torch.stack([recipe.ensemble_soft_logits(members, T, how) for T in temps])
         )
         assert torch.allclose(chunked, whole, atol=1e-5)
-
-
-def test_split_modules_stay_importable_from_speech_and_its_old_name():
-    """The recipe, Table 5 and the reading helpers live in their own modules; every name is still here."""
-    import importlib
-
-    from kdlab.lessons import speech_analysis, speech_recipe, speech_table5
-
-    for module in (speech_recipe, speech_table5, speech_analysis):
-        for name in dir(module):
-            obj = getattr(module, name)
-            if not name.startswith("_") and getattr(obj, "__module__", None) == module.__name__:
-                assert getattr(E, name) is obj, f"kdlab.lessons.speech.{name} is not {module.__name__}.{name}"
-    assert set(E.__all__) <= set(dir(E))
-    assert importlib.import_module("kdlab.speech_experiment") is E
 
 
 def test_utterance_excerpt_pools_states_into_phones():
     split = SpeechSplit(torch.arange(60.0).reshape(6, 10), torch.tensor([0, 1, 4, 5, 3, 0]), torch.tensor([0, 4, 6]),
                         torch.tensor([1, 0]))  # fmt: skip
     corpus = SpeechCorpus(split, split, split, ["sil/0", "sil/1", "sil/2", "a/0", "a/1", "a/2"], ["v0", "v1"], {}, 3)
-    ex = E.utterance_excerpt(corpus, "train", utt=0, frames=3)
+    ex = analysis.utterance_excerpt(corpus, "train", utt=0, frames=3)
     assert ex["feats"].shape == (3, 10) and ex["phones"] == ["sil", "sil", "a"] and ex["voice"] == "v1"
 
 
@@ -152,23 +144,23 @@ def _table1() -> pd.DataFrame:
 
 
 def test_chosen_student_and_table1_sentences():
-    assert E.chosen_student(_table1()) == "distilled T=2"
+    assert analysis.chosen_student(_table1()) == "distilled T=2"
     summary = {"baseline_per": 30.0, "ensemble_per": 27.0, "distilled_per": 28.0, "gain_kept_unseen": None}
     for s, (b, e, d) in {"seen": (50.0, 54.0, 53.0), "unseen": (40.0, 40.0, 41.0)}.items():
         summary |= {f"baseline_frame_acc_{s}": b, f"ensemble_frame_acc_{s}": e, f"distilled_frame_acc_{s}": d}
-    summary["gain_kept_seen"] = E.gain_kept(50.0, 54.0, 53.0)
-    text = E.table1_sentences(summary, E.PAPER_TABLE1)
+    summary["gain_kept_seen"] = common.gain_kept(50.0, 54.0, 53.0)
+    text = analysis.table1_sentences(summary, E.PAPER_TABLE1)
     assert "+2.2 points" in text and "86% of the gain kept" in text  # the paper's Table 1
     assert "keeps **75%** of that gain" in text and "has no gain to keep" in text
     assert "ensemble 27.0 %" in text
 
 
 def test_table5_sentences_compare_with_the_full_data_baseline():
-    table5 = pd.DataFrame({"system": list(E.PAPER_TABLE5), "train_frame_acc": [60.0, 90.0, 55.0],
+    table5 = pd.DataFrame({"system": list(speech_table5.PAPER_TABLE5), "train_frame_acc": [60.0, 90.0, 55.0],
                            "test_frame_acc": [50.0, 30.0, 45.0], "epoch": [16, 7, 40]})  # fmt: skip
-    table5["paper_train_frame_acc"] = [E.PAPER_TABLE5[s][0] for s in table5.system]
-    table5["paper_test_frame_acc"] = [E.PAPER_TABLE5[s][1] for s in table5.system]
-    text = E.table5_sentences(table5)
+    table5["paper_train_frame_acc"] = [speech_table5.PAPER_TABLE5[s][0] for s in table5.system]
+    table5["paper_test_frame_acc"] = [speech_table5.PAPER_TABLE5[s][1] for s in table5.system]
+    text = analysis.table5_sentences(table5)
     assert "gap +60.0 points, early-stopped at epoch 7" in text
     assert "soft targets on 3 % of the data give -5.0 points and hard targets -20.0" in text
     assert "(the paper: -1.9 and -14.4)" in text
@@ -181,17 +173,17 @@ def test_phone_accuracy_pools_states_by_frames():
             rows.append({"model": model, "class": c, "phone": phone, "frames": frames, "accuracy": acc[c]})
     rows.append({"model": "baseline", "class": 3, "phone": "c/0", "frames": 0, "accuracy": np.nan})
     rows.append({"model": "10x ensemble", "class": 3, "phone": "c/0", "frames": 0, "accuracy": np.nan})
-    by_phone = E.phone_accuracy(pd.DataFrame(rows), ["baseline", "10x ensemble"], top=2)
+    by_phone = analysis.phone_accuracy(pd.DataFrame(rows), ["baseline", "10x ensemble"], top=2)
     assert list(by_phone.index) == ["a", "b"] and list(by_phone.columns) == ["baseline", "10x ensemble"]
     assert by_phone.loc["a", "baseline"] == pytest.approx(0.75) and by_phone.loc["a", "10x ensemble"] == 0.875
-    text = E.phone_sentences(by_phone)
+    text = analysis.phone_sentences(by_phone)
     assert "beats the baseline on 1 of these 2 phones" in text and "gains most on **a** (+12.5 points)" in text
 
 
 def test_decoded_per_is_zero_for_the_true_labels():
-    from kdlab.lessons.decode import estimate_hmm
+    from kdlab.lessons.speech_decode import estimate_hmm
 
     data = _fake_data()
     hmm = estimate_hmm(data.train.y, data.train.bounds, data.num_classes)
     perfect = torch.log(torch.nn.functional.one_hot(data.val.y, data.num_classes).float() * 0.99 + 0.01 / 6)
-    assert E.decoded_per(perfect, data.val, hmm, 1, 1.0) == 0.0
+    assert speech_decode.decoded_per(perfect, data.val, hmm, 1, 1.0) == 0.0

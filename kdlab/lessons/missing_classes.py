@@ -26,9 +26,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from kdlab.core.config import TrainConfig
 from kdlab.core.losses import softmax_t
-from kdlab.core.train import TrainConfig
-from kdlab.lessons.common import validation_split  # noqa: F401  (re-exported)
 
 # §3's figures: total test errors and errors on the 3s of the no-3 student, before and after its bias shift; the error
 # rate (%) of the 7-and-8 student before and after lowering the biases of 7 and 8.

@@ -1,4 +1,4 @@
-"""Notebook 03's figures (kdlab.figures.mnist) drawn from small synthetic inputs of the lesson's shapes."""
+"""Notebook 03's figures (kdlab.figures.distillation) drawn from small synthetic inputs of the lesson's shapes."""
 
 import matplotlib
 
@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from kdlab.figures import mnist as figs  # noqa: E402
+from kdlab.figures import distillation as figs  # noqa: E402
 
 RNG = np.random.default_rng(0)
 

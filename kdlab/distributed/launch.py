@@ -1,5 +1,5 @@
 """The launcher of ``kdlab train``: its command line, the torchrun command it builds for ``--nproc``, and the one
-line it prints when a rank fails (which rank failed first, and its error). The ranks run ``kdlab.dist.train``."""
+line it prints when a rank fails (which rank failed first, and its error). The ranks run ``kdlab.distributed.train``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kdlab.dist.ddp import free_port
-from kdlab.store.runs import FAILED, RUN_DIR_ENV, STAGING, finalize
+from kdlab.distributed.ddp import free_port
+from kdlab.store.layout import FAILED, RUN_DIR_ENV, STAGING
+from kdlab.store.runs import finalize
 
 ERRORS_ENV = "KDLAB_DIST_ERRORS"  # folder where each rank records its error (set by the launcher)
 RUN_NAMES = {"teacher": "train_mnist_teacher", "ensemble": "train_mnist_ensemble"}
@@ -81,7 +82,7 @@ def torchrun_command(args: argparse.Namespace, worker_argv: list[str]) -> list[s
         raise ValueError("--nnodes > 1 needs --rdzv-endpoint HOST:PORT (the same on every node)")
     else:
         cmd += ["--master-addr=127.0.0.1", f"--master-port={free_port()}"]
-    return [*cmd, "-m", "kdlab.dist.train", *worker_argv]
+    return [*cmd, "-m", "kdlab.distributed.train", *worker_argv]
 
 
 PEER_LOST = (
@@ -163,7 +164,7 @@ def launch(args: argparse.Namespace, argv: list[str]) -> int:
 def _precheck(args: argparse.Namespace) -> None:
     """Fail fast, before starting any process, on a bad profile or missing data."""
     from kdlab.data.mnist import find_mnist
-    from kdlab.lessons.mnist import get_profile
+    from kdlab.lessons.distillation import get_profile
 
     get_profile(args.profile)
     find_mnist(args.data)
