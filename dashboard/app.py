@@ -16,11 +16,20 @@ if str(REPO) not in sys.path:  # `streamlit run dashboard/app.py` puts dashboard
 import streamlit as st  # noqa: E402
 
 from dashboard import ui  # noqa: E402
+from kdlab.syllabus import LESSONS  # noqa: E402
 
 st.set_page_config(page_title="kdlab — distillation dashboard", page_icon="🌡️", layout="wide")
 
 CLAIMS = "views/claims.py"
 DISTILLATION = "views/distillation.py"
+ICONS = {
+    "temperature": ":material/thermostat:",
+    "logit_matching": ":material/functions:",
+    "distillation": ":material/show_chart:",
+    "missing_classes": ":material/tune:",
+    "speech": ":material/record_voice_over:",
+    "specialists": ":material/hub:",
+}
 # Claims is the default page, served at the root URL. Streamlit serves a default page *only* there (its url_path is
 # merely reserved, and /<url_path> answers "Page not found"), so a hidden second page runs the same script at /claims
 # for links and bookmarks to it; the default's reserved pathname must differ from it ("home", never shown).
@@ -31,24 +40,9 @@ PAGES = {
         st.Page(CLAIMS, title="Claims", icon=":material/fact_check:", url_path="home", default=True),
         st.Page(CLAIMS, title="Claims", icon=":material/fact_check:", url_path="claims", visibility="hidden"),
     ],
-    "Lessons": [
-        st.Page(
-            "views/temperature.py", title="01 · Soft targets", icon=":material/thermostat:", url_path="temperature"
-        ),
-        st.Page(
-            "views/logit_matching.py",
-            title="02 · Logit matching",
-            icon=":material/functions:",
-            url_path="logit_matching",
-        ),
-        st.Page(
-            DISTILLATION, title="03 · Distillation & sweeps", icon=":material/show_chart:", url_path="distillation"
-        ),
-        st.Page(
-            "views/missing_classes.py", title="04 · Missing classes", icon=":material/tune:", url_path="missing_classes"
-        ),
-        st.Page("views/speech.py", title="05 · Speech", icon=":material/record_voice_over:", url_path="speech"),
-        st.Page("views/specialists.py", title="06 · Specialists", icon=":material/hub:", url_path="specialists"),
+    "Lessons": [  # one page per lesson of kdlab.syllabus, at the URL of its topic word
+        st.Page(lesson.page, title=f"{lesson.number} · {lesson.title}", icon=ICONS[lesson.topic], url_path=lesson.topic)
+        for lesson in LESSONS
     ],
     "Run store": [
         st.Page("views/runs.py", title="Runs", icon=":material/table_rows:", url_path="runs"),

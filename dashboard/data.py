@@ -2,10 +2,10 @@
 
 Every page goes through here, so three rules hold everywhere:
 - runs are listed from two stores — the user's (``runs/``, labelled ``yours``) and the published reference results
-  (``reference/``, labelled ``reference``; ``kdlab.store.reference``) — with ``kdlab.store.runs.list_runs``, and cached keyed by ``store_mtime`` (a new run changes the key, so it
-  appears without restarting Streamlit);
-- an artifact is read with its file's mtime in the cache key and checked against the contract in
-  ``notebooks/README.md`` (or, for the extra artifacts a notebook writes, against ``EXTRA``); a missing or malformed
+  (``reference/``, labelled ``reference``; ``kdlab.store.reference``) — with ``kdlab.store.reader.list_runs``, and
+  cached keyed by ``store_mtime`` (a new run changes the key, so it appears without restarting Streamlit);
+- an artifact is read with its file's mtime in the cache key and checked against the artifact contract,
+  ``kdlab.artifacts`` (``CONTRACT``, and ``EXTRA`` for the extra artifacts a notebook writes); a missing or malformed
   one raises ``ArtifactError``, one line naming the run, its notebook and the command that writes the artifact,
   which pages show as a warning and skip;
 - a page body runs inside ``ui.guard`` so an unexpected exception shows ``st.error`` with one line, never a stack
@@ -26,84 +26,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from kdlab.artifacts import CONTRACT, required_fields
 from kdlab.claim_record import FILE as CLAIMS_FILE
 from kdlab.claim_record import Claim, read_claims
 from kdlab.store import layout as store_layout
 from kdlab.store import reader
 from kdlab.store import reference as published
+from kdlab.syllabus import STEMS
 
 log = logging.getLogger("kdlab.dashboard")
 
-NOTEBOOKS = {  # notebook number -> stem (the run store's folder name and the notebook file name)
-    "01": "01_softmax_temperature",
-    "02": "02_logit_matching_limit",
-    "03": "03_mnist_distillation",
-    "04": "04_missing_class_bias",
-    "05": "05_speech_frames",
-    "06": "06_specialists",
-}
-
 PROFILES = ("quick", "full", "paper")  # kdlab's run profiles, smallest first (the Claims page's column order)
-
-# The artifact contract (notebooks/README.md): file -> required npz keys / csv columns / json keys.
-CONTRACT: dict[str, dict[str, tuple[str, ...]]] = {
-    "01": {
-        "soft_targets.npz": ("images", "labels", "indices", "teacher_logits", "temperatures"),
-        "entropy_vs_t.csv": ("temperature", "mean_entropy_bits"),
-    },
-    "02": {
-        "gradient_error.csv": ("temperature", "zero_mean", "rel_error_eq3", "rel_error_logit_matching"),
-        "convergence.csv": ("test_errors", "agreement_with_logit_matching", "logit_corr"),
-    },
-    "03": {
-        "results.csv": ("model", "test_errors", "paper_errors", "wall_time_s"),
-        "sweep.csv": ("width", "temperature", "seed", "test_errors", "hard_weight"),
-        "soft_targets.npz": ("images", "labels", "indices", "teacher_logits", "temperatures", "student_logits"),
-        "test_logits.npz": ("teacher", "baseline", "distilled", "labels"),
-        "per_class_errors.csv": ("model", "class", "errors"),
-    },
-    "04": {
-        "bias_scan_omit3.csv": ("shift", "total_errors", "errors_on_3"),
-        "bias_scan_only78.csv": ("shift", "error_rate"),
-        "confusion.npz": ("before", "after"),
-    },
-    "05": {
-        "table1.csv": ("model", "frame_acc_seen", "frame_acc_unseen", "phone_error_rate"),
-        "table5.csv": ("system", "train_frame_acc", "test_frame_acc"),
-        "curves.csv": ("setting", "epoch", "train_acc", "test_acc"),
-        "posteriors.npz": ("teacher", "distilled", "labels", "phones"),
-    },
-    "06": {
-        "clusters.json": ("clusters",),
-        "covariance.npz": ("cov", "order"),
-        "class_images.npz": ("images",),
-        "table3.csv": ("system", "test_accuracy", "conditional_accuracy"),
-        "table4.csv": ("n_specialists", "n_test_examples", "n_changed_correct", "relative_improvement"),
-    },
-}
-
-
-# Artifacts the notebooks write beyond the contract (read when present; a page says so when one is missing):
-# file -> required csv columns / npz keys.
-EXTRA: dict[str, dict[str, tuple[str, ...]]] = {
-    "01": {"tail_weight_vs_t.csv": ("temperature", "tail_mass", "tail_gradient")},
-    "02": {
-        "gradient_error_shifted.csv": ("temperature", "rel_error_eq3", "rel_error_logit_matching"),
-        "logit_weight.csv": ("temperature", "group", "mean_weight"),
-        "convergence_by_epoch.csv": ("epoch", "temperature", "agreement_with_logit_matching", "logit_corr"),
-    },
-    "04": {
-        "bias_scan_omit3_val.csv": ("shift", "total_errors", "errors_on_3"),
-        "bias_scan_only78_val.csv": ("shift", "error_rate"),
-    },
-    "05": {"table1_temperatures.csv": ("temperature", "val_frame_acc")},
-    "06": {
-        "specialists.csv": ("specialist", "classes", "n_classes"),
-        "distill.csv": ("system", "test_accuracy"),
-        "curves.csv": ("step", "specialist", "split", "cond_acc", "cond_nll", "kind"),
-        "table61.csv": ("kind",),
-    },
-}
 
 
 class ArtifactError(Exception):
@@ -157,7 +90,7 @@ def notebook_key(run: reader.RunInfo) -> str:
 
 def run_command(nb: str, profile: str = "quick") -> str:
     """The command that produces a run of notebook ``nb`` (in the quick profile unless told)."""
-    return f"kdlab run notebooks/{NOTEBOOKS.get(nb, nb)}.ipynb --profile {profile}"
+    return f"kdlab run notebooks/{STEMS.get(nb, nb)}.ipynb --profile {profile}"
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=8)
@@ -276,8 +209,7 @@ def claims(run: reader.RunInfo) -> tuple[list[Claim] | None, str]:
 def _required(run: reader.RunInfo, name: str, required: Iterable[str] | None) -> tuple[str, ...]:
     if required is not None:
         return tuple(required)
-    nb = notebook_key(run)
-    return CONTRACT.get(nb, {}).get(name) or EXTRA.get(nb, {}).get(name, ())
+    return required_fields(notebook_key(run), name)
 
 
 def table(run: reader.RunInfo, name: str, required: Iterable[str] | None = None) -> pd.DataFrame:

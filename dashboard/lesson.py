@@ -12,24 +12,16 @@ import streamlit as st
 
 from dashboard import data, ui
 from kdlab.store.reader import RunInfo
+from kdlab.syllabus import STEMS
 
 T = TypeVar("T")
-
-PAGE = {  # notebook -> its lesson page (the script app.py registers; its url_path is the file's stem)
-    "01": "views/temperature.py",
-    "02": "views/logit_matching.py",
-    "03": "views/distillation.py",
-    "04": "views/missing_classes.py",
-    "05": "views/speech.py",
-    "06": "views/specialists.py",
-}
 
 
 def header(nb: str, title: str, shows: str, compared: str) -> None:
     """``01 · Soft targets`` and the lesson's two sentences: what it shows, and the paper's figure beside it."""
     st.title(f"{nb} · {title}")
     st.markdown(f"{shows} {compared}".replace(" %", "\u00a0%"))  # never "25.0" at a line's end and "%" below
-    stem = data.NOTEBOOKS.get(nb, nb)
+    stem = STEMS.get(nb, nb)
     st.caption(f"Lesson notebook `notebooks/{stem}.ipynb` · make a run of it with `{data.run_command(nb)}`.")
 
 

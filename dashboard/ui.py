@@ -18,8 +18,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.data import NOTEBOOKS, notebook_key, run_command
+from dashboard.data import notebook_key, run_command
 from kdlab.store.reader import RunInfo
+from kdlab.syllabus import STEMS
 
 log = logging.getLogger("kdlab.dashboard")
 
@@ -171,7 +172,7 @@ def no_data(nbs: Iterable[str], artifact: str, root: Path | None = None) -> None
     """Say which notebook and command produce the missing data."""
     root = data.runs_dir() if root is None else root
     nbs = list(nbs)
-    names = " or ".join(f"`{NOTEBOOKS.get(nb, nb)}`" for nb in nbs)
+    names = " or ".join(f"`{STEMS.get(nb, nb)}`" for nb in nbs)
     commands = "\n".join(run_command(nb) for nb in nbs)
     st.info(f"No complete run of {names} with `{artifact}` in `{root}` yet. Produce one with:\n\n```\n{commands}\n```")
 

@@ -15,7 +15,9 @@ picture is in docs/architecture.md). Every name has one import path: the module 
 - ``kdlab.distributed``  torchrun: ``fit`` over DDP (``ddp``), ``kdlab train`` (``launch``, ``train``)
 - top level              ``cli`` (the ``kdlab`` command), ``lab`` (``Lab``: what a lesson notebook calls to open a run,
                          save what it made and reuse a teacher), ``exercises``, and leaves every layer may use:
-                         ``claim_record`` (the claims schema), ``paths``, ``jsonio``
+                         ``paper`` (the paper's figures, typed only there), ``syllabus`` (the registry of the lessons),
+                         ``artifacts`` (the artifact contract), ``claim_record`` (the claims schema), ``paths``,
+                         ``jsonio``
 """
 
 __version__ = "0.1.0"

@@ -45,7 +45,8 @@ def _fetch(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from kdlab.store.notebook_runs import available_notebooks, resolve_notebook, run_notebook, validate
+    from kdlab.store.notebook_runs import resolve_notebook, run_notebook, validate
+    from kdlab.syllabus import LESSONS
 
     overrides = {}
     for name, value in args.param or []:
@@ -54,7 +55,7 @@ def _run(args: argparse.Namespace) -> None:
         overrides[name] = parse_value(value)
     if args.jobs < 1:
         raise ValueError(f"--jobs must be ≥ 1, got {args.jobs}")
-    names = [p.stem for p in available_notebooks()] if args.notebook == "all" else [args.notebook]
+    names = [lesson.stem for lesson in LESSONS] if args.notebook == "all" else [args.notebook]
     for name in names:  # validate everything before running anything; with `all` every notebook must know each -p
         validate(resolve_notebook(name), args.profile, overrides)
     if args.jobs != 1 and len(names) > 1:

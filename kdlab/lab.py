@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from kdlab.artifacts import required_fields
 from kdlab.claim_record import Claims
 from kdlab.lessons import distillation as mnist_lesson
 from kdlab.lessons import temperature as temperature_lesson
@@ -37,6 +38,7 @@ class Lab:
     """A notebook's run: parameters recorded when it opens, artifacts saved by type, claims and env when it closes."""
 
     def __init__(self, notebook: str, root: str | Path | None = None, **params: Any) -> None:
+        self.notebook = notebook
         self.run: Run = start_run(notebook, params=params, root=root)
         self.claims = Claims(notebook)  # the lesson's claims module adds to it; close() saves it
 
@@ -60,16 +62,25 @@ class Lab:
         written = []
         for name, obj in artifacts.items():
             if isinstance(obj, pd.DataFrame):
+                self._check_contract(f"{name}.csv", obj.columns)
                 written.append(self.run.save_table(name, obj))
             elif isinstance(obj, torch.nn.Module):
                 written.append(self.run.save_model(name, obj))
             elif hasattr(obj, "savefig"):
                 written.append(self.run.save_figure(name, obj))
             elif isinstance(obj, dict) and obj and all(hasattr(v, "shape") for v in obj.values()):
+                self._check_contract(f"{name}.npz", obj)
                 written.append(self.run.save_arrays(name, **obj))
             else:
+                self._check_contract(f"{name}.json", obj if isinstance(obj, dict) else ())
                 written.append(self.run.save_json(name, obj))
         return written
+
+    def _check_contract(self, filename: str, fields: Iterable[str]) -> None:
+        """Refuse an artifact that lacks a field its dashboard page reads (``kdlab.artifacts``)."""
+        lacking = [f for f in required_fields(self.notebook[:2], filename) if f not in set(fields)]
+        if lacking:
+            raise ValueError(f"{filename} lacks {', '.join(lacking)}: the dashboard reads them (kdlab.artifacts)")
 
     def figure(self, name: str, fig: Any) -> None:
         """Save a matplotlib figure as ``artifacts/<name>.png``, show it once, and close it (so the inline backend

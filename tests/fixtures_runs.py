@@ -1,6 +1,6 @@
 """TEST FIXTURES: a generated run store for the dashboard tests (never written into ``runs/``).
 
-``build_store(root)`` writes run folders that follow the artifact contract in ``notebooks/README.md`` with realistic
+``build_store(root)`` writes run folders that follow the artifact contract (``kdlab.artifacts``) with realistic
 shapes and paper-like numbers and a ``claims.json`` each (``kdlab/claim_record.py``), plus one folder for each way a run can be
 broken and one complete run for each way its ``claims.json`` can be broken (``CLAIMS_BROKEN``). Every fixture run carries
 ``"FIXTURE": true`` in its parameters and the store root gets a ``TEST_FIXTURE`` file, which the dashboard's sidebar
@@ -27,15 +27,8 @@ from kdlab.claim_record import FILE as CLAIMS_FILE  # noqa: E402
 from kdlab.claim_record import Claims  # noqa: E402
 from kdlab.jsonio import write_json_atomic  # noqa: E402
 from kdlab.store.layout import SCHEMA_VERSION  # noqa: E402
+from kdlab.syllabus import STEMS  # noqa: E402
 
-NOTEBOOKS = {
-    "01": "01_softmax_temperature",
-    "02": "02_logit_matching_limit",
-    "03": "03_mnist_distillation",
-    "04": "04_missing_class_bias",
-    "05": "05_speech_frames",
-    "06": "06_specialists",
-}
 # Run ids of the good runs (newest first within a notebook, the way list_runs sorts them).
 GOOD = {
     "01": "20261101-090000-f01aaa",
@@ -593,7 +586,7 @@ def build_store(root: str | Path) -> dict[str, Path]:
         offset = -4.0 if profile == "full" else 0.0
         out[name] = write_run(
             root,
-            NOTEBOOKS[nb],
+            STEMS[nb],
             run_id,
             params={"PROFILE": profile, **NB_PARAMS[nb], **({"EPOCHS": 30} if profile == "full" else {})},
             metrics=METRICS[nb],

@@ -27,13 +27,12 @@ from fixtures_runs import (  # noqa: E402
     write_run,
 )
 
-from dashboard.data import NOTEBOOKS  # noqa: E402
-from dashboard.lesson import PAGE  # noqa: E402
+from kdlab.syllabus import PAGES, STEMS  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "dashboard" / "app.py")
 CLAIMS_PAGE, RUNS = "views/claims.py", "views/runs.py"
-LESSONS = PAGE  # notebook -> its page (dashboard/lesson.py)
+LESSONS = PAGES  # notebook -> its page (kdlab.syllabus)
 PAGES = [CLAIMS_PAGE, RUNS, *LESSONS.values()]
 
 
@@ -457,7 +456,7 @@ def test_specialists_page_counts_classes_once_and_shows_percent(monkeypatch, sto
 @pytest.mark.parametrize("nb,page", list(LESSONS.items()))
 def test_empty_store_says_which_notebook_to_run(monkeypatch, tmp_path, nb, page):
     at = open_app(monkeypatch, tmp_path / "nothing-here", page)
-    notebook = NOTEBOOKS[nb]
+    notebook = STEMS[nb]
     assert f"kdlab run notebooks/{notebook}.ipynb --profile quick" in texts(at.info)
     assert not at.warning and not at.error
 
@@ -599,7 +598,7 @@ def test_softmax_matches_eq1_and_is_stable():
 
 
 def test_fixture_store_is_marked_and_follows_the_contract(store):
-    from dashboard.data import CONTRACT
+    from kdlab.artifacts import CONTRACT
 
     assert (store / "TEST_FIXTURE").exists()
     params = json.loads((store / "03_mnist_distillation" / GOOD["03_quick"] / "params.json").read_text())

@@ -11,7 +11,8 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from kdlab.figures import missing_classes as figs  # noqa: E402
-from kdlab.lessons.missing_classes import PAPER_OMIT3, PAPER_ONLY78, confusion_matrix, shift_scan  # noqa: E402
+from kdlab.lessons.missing_classes import confusion_matrix, shift_scan  # noqa: E402
+from kdlab.paper import OMIT3, ONLY78  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +37,7 @@ def test_soft_mass_figure_has_a_bar_per_class_and_the_uniform_line():
 
 def test_omit_scan_figure_draws_both_protocols():
     shifts = np.round(np.arange(-2, 4.01, 0.5), 2)
-    fig = figs.omit_scan_figure(_scan([3], shifts), _scan([3], shifts, 1), 1.5, 2.0, PAPER_OMIT3, n_val=300)
+    fig = figs.omit_scan_figure(_scan([3], shifts), _scan([3], shifts, 1), 1.5, 2.0, OMIT3, n_val=300)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     left, right = fig.axes
     assert len(left.lines) == 4  # all errors, errors on 3s, two chosen shifts
@@ -58,7 +59,7 @@ def test_confusion_figure_shows_only_the_errors():
 
 def test_keep_scan_figure_draws_test_validation_and_the_paper():
     shifts = np.round(np.arange(-8, 1.01, 0.5), 2)
-    fig = figs.keep_scan_figure(_scan([7, 8], shifts), _scan([7, 8], shifts, 1), -7.0, -6.5, PAPER_ONLY78)
+    fig = figs.keep_scan_figure(_scan([7, 8], shifts), _scan([7, 8], shifts, 1), -7.0, -6.5, ONLY78)
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     ax = fig.axes[0]
     assert len(ax.lines) == 4 and len(ax.collections[0].get_offsets()) == 2

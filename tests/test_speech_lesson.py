@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from kdlab import paper
 from kdlab.data.speech import SpeechCorpus, SpeechSplit
 from kdlab.lessons import common, speech_decode, speech_table5
 from kdlab.lessons import speech as E
@@ -72,7 +73,7 @@ def test_tables_run_end_to_end_on_a_toy_problem():
     assert t1.posteriors["teacher"].shape == (30, 6)
     assert set(E.summarize_table1(t1)) >= {"gain_kept_seen", "gain_kept_unseen", "distilled_per"}
     t5, curves = speech_table5.run_table5(tiny, data, t1.baseline, t1.best_temperature, device="cpu", progress=False)
-    assert list(t5.system) == list(speech_table5.PAPER_TABLE5)
+    assert list(t5.system) == list(paper.table5_by_system())
     assert len(curves) == 2 * 3 and set(curves.columns) >= {"setting", "epoch", "train_acc", "val_acc", "test_acc"}
 
 
@@ -149,17 +150,17 @@ def test_chosen_student_and_table1_sentences():
     for s, (b, e, d) in {"seen": (50.0, 54.0, 53.0), "unseen": (40.0, 40.0, 41.0)}.items():
         summary |= {f"baseline_frame_acc_{s}": b, f"ensemble_frame_acc_{s}": e, f"distilled_frame_acc_{s}": d}
     summary["gain_kept_seen"] = common.gain_kept(50.0, 54.0, 53.0)
-    text = analysis.table1_sentences(summary, E.PAPER_TABLE1)
+    text = analysis.table1_sentences(summary, paper.table1_by_system())
     assert "+2.2 points" in text and "86% of the gain kept" in text  # the paper's Table 1
     assert "keeps **75%** of that gain" in text and "has no gain to keep" in text
     assert "ensemble 27.0 %" in text
 
 
 def test_table5_sentences_compare_with_the_full_data_baseline():
-    table5 = pd.DataFrame({"system": list(speech_table5.PAPER_TABLE5), "train_frame_acc": [60.0, 90.0, 55.0],
+    table5 = pd.DataFrame({"system": list(paper.table5_by_system()), "train_frame_acc": [60.0, 90.0, 55.0],
                            "test_frame_acc": [50.0, 30.0, 45.0], "epoch": [16, 7, 40]})  # fmt: skip
-    table5["paper_train_frame_acc"] = [speech_table5.PAPER_TABLE5[s][0] for s in table5.system]
-    table5["paper_test_frame_acc"] = [speech_table5.PAPER_TABLE5[s][1] for s in table5.system]
+    table5["paper_train_frame_acc"] = [paper.table5_by_system()[s][0] for s in table5.system]
+    table5["paper_test_frame_acc"] = [paper.table5_by_system()[s][1] for s in table5.system]
     text = analysis.table5_sentences(table5)
     assert "gap +60.0 points, early-stopped at epoch 7" in text
     assert "soft targets on 3 % of the data give -5.0 points and hard targets -20.0" in text

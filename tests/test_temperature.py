@@ -182,9 +182,10 @@ def test_pick_look_alikes_prefers_confident_images():
 
 
 def test_orders_from_paper_counts_decades_from_the_paper_example():
-    from kdlab.lessons.temperature import PAPER_LOOK_ALIKE, orders_from_paper
+    from kdlab.lessons.temperature import orders_from_paper
+    from kdlab.paper import LOOK_ALIKE_2
 
-    assert PAPER_LOOK_ALIKE == (1e-6, 1e-9)
+    assert (LOOK_ALIKE_2["p3"], LOOK_ALIKE_2["p7"]) == (1e-6, 1e-9)
     assert orders_from_paper(1e-6, 1e-9) == pytest.approx((0.0, 0.0), abs=1e-12)
     assert orders_from_paper(1e-4, 1e-10) == pytest.approx((2.0, -1.0), abs=1e-12)
     da, db = orders_from_paper(7.2e-5, 1.9e-7)

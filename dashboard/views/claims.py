@@ -6,8 +6,9 @@ runs, and beside them the published reference runs (``reference/``, full and pap
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, lesson, ui
+from dashboard import data, ui
 from dashboard.lesson import margin_noise, verdict
+from kdlab.syllabus import PAGES, STEMS
 
 INTRO = (
     "A *claim* is one statement of the paper turned into a test — the paper's figure, our figure, and a rule that "
@@ -65,12 +66,10 @@ def headline(found: dict[tuple[str, str], list], profiles: list[str]) -> None:
 
 
 def notebook_section(nb: str, newest: dict, found: dict, problems: dict, profiles: list[str], runs: list) -> None:
-    stem = data.NOTEBOOKS.get(nb) or next(r.notebook for (k, _), r in newest.items() if k == nb)
+    stem = STEMS.get(nb) or next(r.notebook for (k, _), r in newest.items() if k == nb)
     st.subheader(f"{nb} · {stem}")
-    if nb in lesson.PAGE:
-        st.page_link(
-            lesson.PAGE[nb], label=f"Lesson {nb}'s page: the figures behind these claims", icon=":material/school:"
-        )
+    if nb in PAGES:
+        st.page_link(PAGES[nb], label=f"Lesson {nb}'s page: the figures behind these claims", icon=":material/school:")
     here = [(p, newest[(nb, p)]) for p in profiles if (nb, p) in newest]
     if not here:
         st.info(f"No complete run of `{stem}` yet. Make one with:\n\n```\nkdlab run {nb} --profile quick\n```")
@@ -108,7 +107,7 @@ def main() -> None:
     root = data.runs_dir()
     runs = data.load_runs(root)
     newest = data.newest_complete(runs)
-    nbs = list(data.NOTEBOOKS) + sorted({nb for nb, _ in newest} - set(data.NOTEBOOKS))
+    nbs = list(STEMS) + sorted({nb for nb, _ in newest} - set(STEMS))
     profiles = sorted(set(data.PROFILES) | {p for _, p in newest}, key=data.column_order)
     found: dict[tuple[str, str], list] = {}  # (notebook, profile) -> claims of its newest complete run
     problems: dict[tuple[str, str], str] = {}  # (notebook, profile) -> why its claims cannot be read

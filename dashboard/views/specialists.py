@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from dashboard import charts, data, lesson, ui
 from dashboard.views import specialists_tables as tables
+from kdlab import paper
 
 MAX_CLUSTERS = 18
 ARTIFACTS = ("clusters.json", "covariance.npz", "class_images.npz", "table3.csv", "table4.csv")
@@ -91,8 +92,10 @@ def main() -> None:
         "Specialists",
         "A generalist plus specialists — each trained on a cluster of classes the generalist confuses, found from the "
         "covariance of its predictions, and combined per image by eq. 5 — classifies more test images correctly.",
-        "It is compared with the paper's Table 2 (the clusters), Table 3 (JFT: 25.0 % → 26.1 % test accuracy with 61 "
-        "specialists) and Table 4 (the gain by the number of specialists covering the correct class).",
+        "It is compared with the paper's Table 2 (the clusters), Table 3 (JFT: {:.1f} % → {:.1f} % test accuracy with "
+        "{} specialists) and Table 4 (the gain by the number of specialists covering the correct class).".format(
+            *paper.TABLE3["test accuracy (%)"], paper.N_SPECIALISTS
+        ),
     )
     run = lesson.pick("06", ARTIFACTS, "specialist_run")
     if run is None:

@@ -9,7 +9,8 @@ from collections import Counter
 import altair as alt
 import pandas as pd
 
-from dashboard import charts, paper, ui
+from dashboard import charts, ui
+from kdlab import paper
 
 
 def class_name(c: int, n_classes: int) -> str:
@@ -39,7 +40,8 @@ def kind(system: str) -> str:
 
 def table3(t3: pd.DataFrame, n_specialists: int | None) -> tuple[pd.DataFrame, str]:
     """Ours beside the paper's Table 3 (percent), and the relative improvement of both in words."""
-    ref = {kind(s): r for s, r in zip(paper.TABLE3["system"], paper.TABLE3.itertuples(index=False), strict=True)}
+    t3_paper = pd.DataFrame(paper.TABLE3)
+    ref = {kind(s): r for s, r in zip(t3_paper["system"], t3_paper.itertuples(index=False), strict=True)}
     test, cond = ui.pct(t3["test_accuracy"]), ui.pct(t3["conditional_accuracy"])
     rows, ours = [], {}
     for i, row in t3.iterrows():
@@ -61,7 +63,7 @@ def table3(t3: pd.DataFrame, n_specialists: int | None) -> tuple[pd.DataFrame, s
         many = f"{n_specialists} specialists" if n_specialists else "specialists"
         words = (
             f"Relative improvement of the test accuracy: ours {ui.fmt_pct(rel, sign=True)} with {many}, the paper's "
-            f"{ui.fmt_pct(paper.TABLE3_RELATIVE, sign=True)} with 61. The accuracies themselves differ because the "
+            f"{ui.fmt_pct(paper.TABLE3_RELATIVE, sign=True)} with {paper.N_SPECIALISTS}. The accuracies themselves differ because the "
             "tasks do (MNIST-100's 100 classes against JFT's 15,000); the relative gain is what compares."
         )
     return pd.DataFrame(rows), words
@@ -81,7 +83,7 @@ def table4(t4: pd.DataFrame) -> pd.DataFrame:
         }
     rows = []
     keys = list(paper.TABLE4["n_specialists"]) + [k for k in ours if k not in set(paper.TABLE4["n_specialists"])]
-    ref = paper.TABLE4.set_index("n_specialists")
+    ref = pd.DataFrame(paper.TABLE4).set_index("n_specialists")
     for key in keys:
         row = {"specialists covering the correct class": key}
         row.update(ours.get(key, dict.fromkeys(("ours: test images", "ours: net change in top-1 correct"), "—")))

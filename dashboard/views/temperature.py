@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, lesson, paper, ui
+from dashboard import charts, data, lesson, ui
+from kdlab import paper
 
 TEMPERATURES = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 13.0, 16.0, 20.0, 30.0, 50.0, 100.0]
 
@@ -19,8 +20,8 @@ def prob_chart(teacher: np.ndarray, student: np.ndarray | None, label: int, temp
     rows = [{"class": c, "who": "teacher", "p": float(teacher[c])} for c in range(len(teacher))]
     if student is not None:
         rows += [{"class": c, "who": "distilled student", "p": float(student[c])} for c in range(len(student))]
-    if label == paper.EXAMPLE_2["label"] and temperature == 1.0:
-        ex = paper.EXAMPLE_2
+    if label == paper.LOOK_ALIKE_2["label"] and temperature == 1.0:
+        ex = paper.LOOK_ALIKE_2
         rows += [
             {"class": c, "who": "the paper's 2 (§1)", "p": p}
             for c, p in ((2, 1.0 - ex["p3"] - ex["p7"]), (3, ex["p3"]), (7, ex["p7"]))
@@ -62,14 +63,14 @@ def prob_chart(teacher: np.ndarray, student: np.ndarray | None, label: int, temp
 def example_table(run, logits: np.ndarray, labels: np.ndarray, indices: np.ndarray) -> None:
     """The paper's 2 (p(3) = 10⁻⁶, p(7) = 10⁻⁹ at T = 1) beside this run's most 3-like and most 7-like saved 2s."""
     st.subheader("The paper's example beside ours")
-    twos = np.flatnonzero(labels == paper.EXAMPLE_2["label"])
+    twos = np.flatnonzero(labels == paper.LOOK_ALIKE_2["label"])
     if not len(twos):
         st.caption("This run saved no test image of a 2, so the paper's example (§1) has nothing to stand beside.")
         return
     p1 = data.softmax(logits[twos], 1.0)
     ratio = np.log10(np.clip(p1[:, 3], 1e-300, None)) - np.log10(np.clip(p1[:, 7], 1e-300, None))
     picks = dict.fromkeys([int(twos[np.argmax(ratio)]), int(twos[np.argmin(ratio)])])
-    ex = paper.EXAMPLE_2
+    ex = paper.LOOK_ALIKE_2
     rows = [
         {
             "": "paper (§1): a 2",

@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from kdlab import paper
+
 
 def _digit(ax, image, title: str) -> None:
     ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray_r")
@@ -59,10 +61,14 @@ def per_class_figure(per_class: pd.DataFrame, models: Sequence[str], profile: st
 
 
 def _paper_band(ax, width: int, top: float) -> None:
-    if width >= 300:
-        ax.axvspan(8, top, color="tab:green", alpha=0.12, label="paper: T > 8 all similar (≥ 300 units)")
+    if width >= paper.WIDE:
+        label = f"paper: T > {paper.HIGH_T:g} all similar (≥ {paper.WIDE} units)"
+        ax.axvspan(paper.HIGH_T, top, color="tab:green", alpha=0.12, label=label)
     else:
-        ax.axvspan(2.5, 4, color="tab:orange", alpha=0.2, label="paper: best at T = 2.5–4 (30 units)")
+        lo, hi = paper.NARROW_BAND
+        ax.axvspan(
+            lo, hi, color="tab:orange", alpha=0.2, label=f"paper: best at T = {lo:g}–{hi:g} ({paper.NARROW} units)"
+        )
 
 
 def sweep_figure(
@@ -88,13 +94,13 @@ def sweep_figure(
         _paper_band(ax, int(width), max(temperatures) * 1.15)
         if width == 800:
             ax.scatter(
-                [20],
+                [paper.MNIST_T],
                 [paper_errors],
                 marker="*",
                 s=150,
                 color="tab:red",
                 zorder=5,
-                label=f"paper: {paper_errors} errors at T = 20",
+                label=f"paper: {paper_errors} errors at T = {paper.MNIST_T:g}",
             )
         ax.set_xscale("log")
         ax.set_xticks(list(temperatures), [f"{t:g}" for t in temperatures])

@@ -43,14 +43,15 @@ def omit_scan_figure(
     n_val: int | None = None,
 ):
     """Left: the no-``cls`` student's test errors (all, and on ``cls``) against the shift of the bias of ``cls``, the
-    shifts chosen on test and on validation, and the paper's figures (``PAPER_OMIT3``) as red stars. Right: the
+    shifts chosen on test and on validation, and the paper's figures (``kdlab.paper.OMIT3``) as red stars. Right: the
     error rate on the validation split (``n_val`` cases) and on the test set, the two curves the two protocols minimize."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
     ax = axes[0]
     ax.plot(scan_test["shift"], scan_test["total_errors"], label="test: all errors")
     ax.plot(scan_test["shift"], scan_test["errors_on_classes"], label=f"test: errors on {cls}s")
     _chosen(ax, shift_test, shift_val)
-    (b_all, b_cls), (a_all, a_cls), s = paper["before"], paper["after"], paper["shift"]
+    b_all, b_cls, s = paper["errors"], paper["errors_on_3"], paper["shift"]
+    a_all, a_cls = paper["errors_after"], paper["errors_on_3_after"]
     ax.scatter(
         [0, s, 0, s],
         [b_all, a_all, b_cls, a_cls],
@@ -106,12 +107,12 @@ def keep_scan_figure(
     classes: str = "7 and 8",
 ):
     """The error rate of the student that saw only ``classes`` against the shift of their biases, on test and on
-    validation, with the two chosen shifts and the paper's figures (``PAPER_ONLY78``) as red stars."""
+    validation, with the two chosen shifts and the paper's figures (``kdlab.paper.ONLY78``) as red stars."""
     fig, ax = plt.subplots(figsize=(7, 3.4))
     ax.plot(scan_test["shift"], scan_test["error_rate"], label="test")
     ax.plot(scan_val["shift"], scan_val["error_rate"], color="tab:green", alpha=0.7, label="validation")
     _chosen(ax, shift_test, shift_val)
-    b, a, s = paper["before"], paper["after"], paper["shift"]
+    b, a, s = paper["error_rate"], paper["error_rate_after"], paper["shift"]
     ax.scatter(
         [0, s], [b, a], marker="*", s=120, color="tab:red", zorder=5, label=f"paper: {b:g} % → {a:g} % at {s:+g}"
     )

@@ -31,7 +31,6 @@ from kdlab.core.evaluate import predict_logits
 from kdlab.core.models import MLP
 from kdlab.core.train import fit
 
-PAPER_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3, test errors out of 10,000
 PAPER_TEMPERATURES = (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)  # the sweep this lab runs (§3 names no grid)
 TEACHER_NOTEBOOK = "03_mnist_distillation"
 

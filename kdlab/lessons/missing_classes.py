@@ -29,11 +29,6 @@ import torch
 from kdlab.core.config import TrainConfig
 from kdlab.core.losses import softmax_t
 
-# §3's figures: total test errors and errors on the 3s of the no-3 student, before and after its bias shift; the error
-# rate (%) of the 7-and-8 student before and after lowering the biases of 7 and 8.
-PAPER_OMIT3 = {"before": (206, 133), "after": (109, 14), "shift": 3.5}
-PAPER_ONLY78 = {"before": 47.3, "after": 13.2, "shift": -7.6}
-
 
 def class_mask(labels: torch.Tensor, classes: Sequence[int]) -> torch.Tensor:
     """Boolean mask (N,) of the cases whose label is in ``classes``."""

@@ -44,8 +44,6 @@ from kdlab.lessons.speech_recipe import (
     train_students,
 )
 
-PAPER_TABLE1 = {"baseline": (58.9, 10.9), "10x ensemble": (61.1, 10.7), "distilled": (60.8, 10.7)}  # acc %, WER %
-
 
 @dataclass
 class Table1Result:

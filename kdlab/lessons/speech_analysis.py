@@ -43,7 +43,7 @@ def chosen_student(table: pd.DataFrame) -> str:
 
 def table1_sentences(summary: dict, paper: dict) -> str:
     """Markdown: per test set, the ensemble's gain over the baseline and the share the distilled model keeps, beside
-    the paper's (``paper`` is ``PAPER_TABLE1``: frame accuracy and WER per system)."""
+    the paper's (``paper`` is ``kdlab.paper.table1_by_system()``: frame accuracy and WER per system)."""
     pb, pe, pd_ = (paper[k][0] for k in ("baseline", "10x ensemble", "distilled"))
     lines = [f"The paper (one test set): {pb} → {pe} % with the ensemble (+{pe - pb:.1f} points); the distilled "
              f"model {pd_} %, {(pd_ - pb) / (pe - pb):.0%} of the gain kept.\n"]  # fmt: skip

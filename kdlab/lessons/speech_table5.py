@@ -27,9 +27,7 @@ from kdlab.lessons.speech_recipe import (
     train_students,
     utterance_rows,
 )
-
-PAPER_TABLE5 = {"baseline (100% of training set)": (63.4, 58.9), "baseline (3% of training set)": (67.3, 44.5),
-                "soft targets (3% of training set)": (65.4, 57.0)}  # train, test frame acc %  # fmt: skip
+from kdlab.paper import table5_by_system
 
 
 def small_subset(data: SpeechData, fraction: float, seed: int = 0) -> FrameSet:
@@ -94,6 +92,7 @@ def run_table5(profile: SpeechProfile, data: SpeechData, baseline: BatchedMLP, t
                      "final_test_frame_acc": float(c.test_acc.iloc[-1])})  # fmt: skip
     table = pd.DataFrame(rows)
     table["temperature"] = [None, None, temps[chosen]]
-    table["paper_train_frame_acc"] = [PAPER_TABLE5[s][0] for s in table.system]
-    table["paper_test_frame_acc"] = [PAPER_TABLE5[s][1] for s in table.system]
+    paper = table5_by_system()  # §6, Table 5: (train, test) frame accuracy per system
+    table["paper_train_frame_acc"] = [paper[s][0] for s in table.system]
+    table["paper_test_frame_acc"] = [paper[s][1] for s in table.system]
     return table, curves_df

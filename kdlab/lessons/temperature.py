@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from kdlab.core.losses import softmax_t
+from kdlab.paper import LOOK_ALIKE_2
 
 Tensor = torch.Tensor
 
@@ -179,11 +180,8 @@ def pick_look_alikes(
     return out
 
 
-PAPER_LOOK_ALIKE = (1e-6, 1e-9)  # §1: "a probability of 10^-6 of being a 3 and 10^-9 of being a 7"
-
-
 def orders_from_paper(
-    p_likelier: float, p_unlikelier: float, paper: tuple[float, float] = PAPER_LOOK_ALIKE
+    p_likelier: float, p_unlikelier: float, paper: tuple[float, float] = (LOOK_ALIKE_2["p3"], LOOK_ALIKE_2["p7"])
 ) -> tuple[float, float]:
     """How many orders of magnitude a look-alike's two small probabilities sit above (+) or below (−) §1's example
     (p(3) = 1e-6, p(7) = 1e-9 for a 2): ``(log10 p_likelier − log10 paper[0], log10 p_unlikelier − log10 paper[1])``.

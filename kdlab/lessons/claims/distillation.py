@@ -9,6 +9,7 @@ import pandas as pd
 
 from kdlab.claim_record import Claims, mcnemar_noise
 from kdlab.lessons.claims.judge import beats
+from kdlab.paper import HIGH_T, MNIST_T, NARROW, NARROW_BAND, WIDE
 
 
 def mnist_distillation_claims(
@@ -37,7 +38,7 @@ def mnist_distillation_claims(
         claims,
         "03.distilled_beats_baseline",
         "§3",
-        "The small net trained on the teacher's soft targets at T = 20 makes fewer errors than the same net "
+        f"The small net trained on the teacher's soft targets at T = {MNIST_T:g} makes fewer errors than the same net "
         "trained on hard labels.",
         f"distilled {pd_} vs baseline {pb} errors",
         d,
@@ -88,52 +89,53 @@ def sweep_claims_list(claims: Claims, sweep: pd.DataFrame) -> None:
     n_seeds = int(sweep["seed"].nunique())
     seeds = f"{n_seeds} seed{'s' if n_seeds > 1 else ''}"
     widest = int(means["width"].max())
+    lo, hi = NARROW_BAND
     g = means[means.width == widest].set_index("temperature")["test_errors"]
-    if 1.0 in g.index and (g.index >= 8).any():
-        e1, eh = float(g.loc[1.0]), float(g[g.index >= 8].mean())
+    if 1.0 in g.index and (g.index >= HIGH_T).any():
+        e1, eh = float(g.loc[1.0]), float(g[g.index >= HIGH_T].mean())
         beats(
             claims,
             "03.sweep_high_t_beats_t1",
             "§3",
-            f"A wide student ({widest} units) distils better at high temperature (T ≥ 8) than at T = 1.",
-            "T = 20 chosen for the 800-unit student",
+            f"A wide student ({widest} units) distils better at high temperature (T ≥ {HIGH_T:g}) than at T = 1.",
+            f"T = {MNIST_T:g} chosen for the 800-unit student",
             eh,
             e1,
             math.sqrt(e1 + eh),
             "errors",
-            ("T ≥ 8 (mean)", "T = 1"),
+            (f"T ≥ {HIGH_T:g} (mean)", "T = 1"),
         )
     for width in sorted(means["width"].unique(), reverse=True):
         g = means[means.width == width].set_index("temperature")["test_errors"]
-        if width >= 300 and (g.index >= 8).sum() >= 2:
-            high, spread_all = g[g.index >= 8], float(g.max() - g.min())
+        if width >= WIDE and (g.index >= HIGH_T).sum() >= 2:
+            high, spread_all = g[g.index >= HIGH_T], float(g.max() - g.min())
             spread = float(high.max() - high.min())
             claims.add(
                 id=f"03.sweep_high_t_similar_{int(width)}",
                 section="§3",
-                statement=f"With {int(width)} units per layer, all temperatures of 8 and above give fairly "
+                statement=f"With {int(width)} units per layer, all temperatures of {HIGH_T:g} and above give fairly "
                 "similar results.",
-                paper="all temperatures above 8 fairly similar (≥ 300 units)",
+                paper=f"all temperatures above {HIGH_T:g} fairly similar (≥ {WIDE} units)",
                 ours=f"{spread:g} errors apart over T = {', '.join(f'{t:g}' for t in high.index)} "
                 f"({seeds}), against {spread_all:g} over all T",
                 holds=spread <= 0.25 * spread_all,
                 margin=0.25 * spread_all - spread,
                 noise=None,
-                judged_by="spread over T ≥ 8 at most a quarter of the spread over all T",
+                judged_by=f"spread over T ≥ {HIGH_T:g} at most a quarter of the spread over all T",
             )
-        inside, outside = g[(g.index >= 2.5) & (g.index <= 4)], g[(g.index < 2.5) | (g.index > 4)]
-        if width < 300 and len(inside) and len(outside):
+        inside, outside = g[(g.index >= lo) & (g.index <= hi)], g[(g.index < lo) | (g.index > hi)]
+        if width < WIDE and len(inside) and len(outside):
             best = float(g.idxmin())
             claims.add(
                 id=f"03.sweep_mid_t_best_{int(width)}",
                 section="§3",
-                statement=f"With only {int(width)} units per layer, temperatures from 2.5 to 4 work better "
+                statement=f"With only {int(width)} units per layer, temperatures from {lo:g} to {hi:g} work better "
                 "than higher or lower ones.",
-                paper="T in 2.5–4 significantly better (30 units)",
-                ours=f"best T = {best:g}; mean {inside.mean():.0f} errors inside 2.5–4 against "
+                paper=f"T in {lo:g}–{hi:g} significantly better ({NARROW} units)",
+                ours=f"best T = {best:g}; mean {inside.mean():.0f} errors inside {lo:g}–{hi:g} against "
                 f"{outside.mean():.0f} outside ({seeds})",
-                holds=2.5 <= best <= 4 and inside.mean() < outside.mean(),
+                holds=lo <= best <= hi and inside.mean() < outside.mean(),
                 margin=float(outside.mean() - inside.mean()),
                 noise=None,
-                judged_by="the best T lies in 2.5–4 and the mean errors inside are below those outside",
+                judged_by=f"the best T lies in {lo:g}–{hi:g} and the mean errors inside are below those outside",
             )

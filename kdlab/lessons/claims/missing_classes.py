@@ -6,6 +6,7 @@ from typing import Any
 
 from kdlab.claim_record import Claims, mcnemar_noise
 from kdlab.lessons.claims.judge import beats
+from kdlab.paper import OMIT3, ONLY78
 
 
 def missing_class_claims(
@@ -31,7 +32,7 @@ def missing_class_claims(
         section="§3",
         statement="Raising the output bias of a class missing from the transfer set (3) repairs most of the "
         "student's errors on it — at least half of them.",
-        paper="errors on 3s 133 → 14 at +3.5",
+        paper=f"errors on 3s {OMIT3['errors_on_3']} → {OMIT3['errors_on_3_after']} at {OMIT3['shift']:+g}",
         ours=f"errors on 3s {b3} → {a3} at {omit3_shift:+.1f}",
         holds=a3 <= b3 / 2,
         margin=b3 / 2 - a3,
@@ -43,7 +44,7 @@ def missing_class_claims(
         "04.omit3_shift_lowers_total",
         "§3",
         "The same bias shift lowers the no-3 student's total test errors.",
-        "206 → 109 errors",
+        f"{OMIT3['errors']} → {OMIT3['errors_after']} errors",
         omit3_after["total_errors"],
         omit3_before["total_errors"],
         noise,
@@ -56,7 +57,9 @@ def missing_class_claims(
         section="§3",
         statement="A student that saw only 7s and 8s errs far less once the biases of 7 and 8 are lowered — "
         "at least twice less.",
-        paper="47.3 % → 13.2 % at −7.6",
+        paper=f"{ONLY78['error_rate']:g} % → {ONLY78['error_rate_after']:g} % at {ONLY78['shift']:+g}".replace(
+            "-", "−"
+        ),
         ours=f"{r0:.1f} % → {r1:.1f} % at {only78_shift:+.1f}",
         holds=r1 <= r0 / 2,
         margin=r0 / 2 - r1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kdlab.claim_record import Claims
 from kdlab.lessons.claims.judge import K_NOISE
+from kdlab.paper import N_SPECIALISTS, TABLE3
 
 
 def specialist_claims(
@@ -24,7 +25,7 @@ def specialist_claims(
         section="§5, Table 3",
         statement="Specialists combined with the generalist by eq. 5 classify more test images correctly "
         "than the generalist alone.",
-        paper="25.0 % → 26.1 % test accuracy (61 specialists)",
+        paper="{:.1f} % → {:.1f} % test accuracy ({} specialists)".format(*TABLE3["test accuracy (%)"], N_SPECIALISTS),
         ours=f"{gen_acc:.1%} → {spec_acc:.1%} ({n_specialists} specialists; {change['net']:+d} of {n_test} "
         f"test images, {change['fixed']} fixed, {change['broken']} broken)",
         holds=margin > 0,
