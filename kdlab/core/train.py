@@ -42,10 +42,16 @@ from kdlab.core.progress import ProgressLines, progress_lines_enabled
 LossFn = Callable[[torch.Tensor, torch.Tensor | None, torch.Tensor | None], torch.Tensor]
 
 
+def _member_labels(labels: torch.Tensor, M: int) -> torch.Tensor:
+    """Labels for (M, B, C) outputs flattened to (M·B, C): (B,) shared by the members, or (M, B) when each member
+    has its own batch (``kdlab.core.seeds``)."""
+    return labels.reshape(-1) if labels.dim() == 2 else labels.repeat(M)
+
+
 def _hard_loss(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     if outputs.dim() == 3:  # ensemble (M, B, C): sum of member losses, so each member trains as if alone
         M = outputs.shape[0]
-        return F.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), labels.repeat(M)) * M
+        return F.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), _member_labels(labels, M)) * M
     return F.cross_entropy(outputs, labels)
 
 
@@ -57,7 +63,7 @@ def _soft_loss(outputs, labels, teacher, cfg: TrainConfig) -> torch.Tensor:
             teacher = teacher.unsqueeze(0).expand(M, -1, -1)
         outputs = outputs.reshape(-1, outputs.shape[-1])
         teacher = teacher.reshape(-1, teacher.shape[-1])
-        labels = labels.repeat(M) if labels is not None else None
+        labels = _member_labels(labels, M) if labels is not None else None
     if cfg.loss == "logit_matching":  # the eq. 4 limit holds for zero-meaned logits (§2.1): match those
         centre = lambda z: z - z.mean(-1, keepdim=True)  # noqa: E731
         return logit_matching_loss(centre(outputs), centre(teacher)) * M
