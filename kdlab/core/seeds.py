@@ -61,7 +61,7 @@ def fit_seeds(
 ) -> tuple[BatchedMLP, History]:
     """Train ``config``'s recipe once per seed, all seeds as members of one ``BatchedMLP``; returns (the trained
     stack in eval mode, its History). ``model.member(m)`` is seed ``seeds[m]``'s net; the History's loss is the
-    sum over members. ``teacher_logits`` (N, C) are shared by every seed (the distilled nets of §3)."""
+    sum over members. ``teacher_logits`` (N, C) are shared by every seed (the distilled nets of §3), or (M, N, C) one per seed."""
     if not seeds:
         raise ValueError("fit_seeds needs at least one seed")
     if len(set(seeds)) != len(seeds):
