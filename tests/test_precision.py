@@ -118,3 +118,36 @@ def test_bf16_training_learns_and_keeps_fp32_state(kind):
     errors = evaluate(model, x, y).errors
     worst = max(errors) if isinstance(errors, list) else errors
     assert worst < 0.05 * len(y)
+
+
+@pytest.fixture
+def auto_restored():
+    yield
+    precision.set_auto_precision("auto")  # what "auto" means is process-wide: leave it as found
+
+
+def test_a_notebooks_precision_becomes_what_auto_means(monkeypatch, auto_restored):
+    monkeypatch.setenv("KDLAB_CPU_BF16", "1")
+    precision.set_auto_precision("fp32")
+    assert resolve_precision("auto", "cpu") == "fp32"
+    assert resolve_precision("bf16", "cpu") == "bf16"  # a config that names its precision keeps it
+    precision.set_auto_precision("auto")
+    assert resolve_precision("auto", "cpu") == "bf16"  # back to the detection
+    with pytest.raises(ValueError, match="precision must be"):
+        precision.set_auto_precision("half")
+
+
+@pytest.mark.parametrize(
+    "cpu_bf16, param, recorded", [("1", "auto", "bf16"), ("0", "auto", "fp32"), ("1", "fp32", "fp32")]
+)
+def test_env_json_records_the_precision_used(tmp_path, monkeypatch, auto_restored, cpu_bf16, param, recorded):
+    import json
+
+    from kdlab.notebook import Lab
+
+    monkeypatch.setenv("KDLAB_CPU_BF16", cpu_bf16)
+    lab = Lab("03_mnist_distillation", root=tmp_path, PROFILE="quick", PRECISION=param)
+    lab.device("cpu", param)
+    final = lab.close()
+    assert json.loads((final / "env.json").read_text())["precision"] == recorded
+    assert json.loads((final / "params.json").read_text())["params"]["PRECISION"] == param

@@ -67,9 +67,22 @@ def cpu_has_bf16_matmul() -> bool:
     return bool(cpu_flags() & set(BF16_FLAGS))
 
 
+_AUTO = ["auto"]  # what "auto" means in this process: set only by set_auto_precision (a notebook's PRECISION)
+
+
+def set_auto_precision(precision: str) -> None:
+    """Make every ``TrainConfig(precision="auto")`` of this process train in ``precision``; ``"auto"`` restores
+    the detection. A notebook's ``PRECISION`` parameter comes in here (``kdlab.notebook.Lab.device``), so the one
+    choice reaches every recipe of the lesson, including those that build their TrainConfig inside a lesson
+    function; a config that names ``"fp32"`` or ``"bf16"`` itself is left as it says."""
+    _AUTO[0] = check_precision(precision)
+
+
 def resolve_precision(precision: str, device: torch.device | str) -> str:
     """``"fp32"`` or ``"bf16"``: what a run with this ``precision`` setting multiplies in on ``device``."""
     check_precision(precision)
+    if precision == "auto":
+        precision = _AUTO[0]
     if precision != "auto":
         return precision
     if torch.device(device).type == "cpu" and cpu_has_bf16_matmul():
