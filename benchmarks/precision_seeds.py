@@ -22,7 +22,7 @@ import torch
 from kdlab.core.evaluate import evaluate
 from kdlab.core.seeds import fit_seeds
 from kdlab.data.mnist import load_mnist
-from kdlab.lessons import mnist as lesson
+from kdlab.lessons import distillation as lesson
 
 
 def run(profile_name: str, seeds: list[int], precision: str) -> list[dict]:

@@ -143,7 +143,7 @@ def test_a_notebooks_precision_becomes_what_auto_means(monkeypatch, auto_restore
 def test_env_json_records_the_precision_used(tmp_path, monkeypatch, auto_restored, cpu_bf16, param, recorded):
     import json
 
-    from kdlab.notebook import Lab
+    from kdlab.lab import Lab
 
     monkeypatch.setenv("KDLAB_CPU_BF16", cpu_bf16)
     lab = Lab("03_mnist_distillation", root=tmp_path, PROFILE="quick", PRECISION=param)

@@ -72,7 +72,7 @@ _AUTO = ["auto"]  # what "auto" means in this process: set only by set_auto_prec
 
 def set_auto_precision(precision: str) -> None:
     """Make every ``TrainConfig(precision="auto")`` of this process train in ``precision``; ``"auto"`` restores
-    the detection. A notebook's ``PRECISION`` parameter comes in here (``kdlab.notebook.Lab.device``), so the one
+    the detection. A notebook's ``PRECISION`` parameter comes in here (``kdlab.lab.Lab.device``), so the one
     choice reaches every recipe of the lesson, including those that build their TrainConfig inside a lesson
     function; a config that names ``"fp32"`` or ``"bf16"`` itself is left as it says."""
     _AUTO[0] = check_precision(precision)
