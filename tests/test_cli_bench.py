@@ -14,11 +14,13 @@ import torch
 from kdlab.cli import parse_args
 
 ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = "benchmarks/train_throughput.py"
+FORM = re.compile(r"(?:kdlab bench|python " + re.escape(SCRIPT) + r")([^`\n|>#]*)")
 DOCUMENTED_IN = ["README.md", "benchmarks/RESULTS.md", "scripts/gpu_paper.sh", "docs/distributed.md"]
 
 
 def _benchmark():
-    spec = importlib.util.spec_from_file_location("train_throughput", ROOT / "benchmarks" / "train_throughput.py")
+    spec = importlib.util.spec_from_file_location("train_throughput", ROOT / SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -28,9 +30,7 @@ def documented_forms() -> list[list[str]]:
     """The options after every `kdlab bench` / `train_throughput.py` in the docs, up to a redirection or comment."""
     forms = []
     for name in DOCUMENTED_IN:
-        for match in re.finditer(
-            r"(?:kdlab bench|python benchmarks/train_throughput\.py)([^`\n|>#]*)", (ROOT / name).read_text()
-        ):
+        for match in FORM.finditer((ROOT / name).read_text()):
             words = shlex.split(match.group(1).replace("[", " ").replace("]", " "))
             forms.append([w for w in words if w not in ("2", "&")])
     return forms
