@@ -7,7 +7,7 @@
                                                       training progress ([teacher] epoch 3/10 · … · ETA 29 s)
     kdlab runs                                        list the run store, with status
     kdlab dashboard [--runs DIR] [--port 8501]        Streamlit on 127.0.0.1
-    kdlab bench [args]                                benchmarks/train_throughput.py
+    kdlab bench [--device D] [--json FILE] [...]      benchmarks/train_throughput.py (its options; --help lists them)
     kdlab train teacher|ensemble [--nproc N] [...]     torch.distributed training (kdlab.distributed.train)
     kdlab exercises [DIR] [--force]                   the lessons' exercises, student versions, into DIR
                                                       (default my-exercises/); a file you changed is kept
@@ -104,6 +104,8 @@ def _dashboard(args: argparse.Namespace) -> None:
 
 def _bench(args: argparse.Namespace) -> None:
     script = paths.project_root() / "benchmarks" / "train_throughput.py"
+    if not script.is_file():
+        raise FileNotFoundError(f"{script} not found: the benchmark ships with the kdlab checkout")
     raise SystemExit(subprocess.call([sys.executable, str(script), *args.rest]))
 
 
@@ -205,9 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     p.set_defaults(func=_dashboard)
 
-    p = sub.add_parser("bench", help="training throughput benchmark")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_bench)
+    # Every option goes to the benchmark script, which parses (and documents, with --help) its own options.
+    # argparse.REMAINDER did not take a leading option (`kdlab bench --device cuda` was "unrecognized"), so
+    # main() hands bench whatever kdlab's parser does not know (parse_known_args) instead.
+    p = sub.add_parser("bench", help="training throughput benchmark (options: kdlab bench --help)", add_help=False)
+    p.set_defaults(func=_bench, rest=[])
 
     p = sub.add_parser("train", help="train with torch.distributed; --nproc N launches torchrun (docs/distributed.md)")
     p.add_argument("what", choices=["teacher", "ensemble"])
@@ -241,8 +245,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """kdlab's arguments; ``bench`` keeps every option it is given (``args.rest``) for the benchmark script."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "bench":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "bench":
+        args.rest = extra
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     from kdlab.data.errors import DataError
 
     try:

@@ -26,6 +26,7 @@ import torch
 
 from kdlab.artifacts import required_fields
 from kdlab.claim_record import Claims
+from kdlab.core.precision import resolve_precision, set_auto_precision
 from kdlab.lessons import distillation as mnist_lesson
 from kdlab.lessons import temperature as temperature_lesson
 from kdlab.store.reader import RunInfo, list_runs
@@ -46,9 +47,15 @@ class Lab:
     def params(self) -> dict[str, Any]:
         return self.run.params
 
-    def device(self, device: Any) -> None:
-        """Record the device the notebook trains on (env.json)."""
+    def device(self, device: Any, precision: str = "auto") -> None:
+        """Record the device the notebook trains on and the precision its matrix products use (env.json).
+
+        ``precision`` is the notebook's ``PRECISION`` parameter ("auto" | "fp32" | "bf16"): it becomes what
+        ``TrainConfig(precision="auto")`` means for every training of this process (``set_auto_precision``), and
+        env.json records what it resolved to on ``device`` ("bf16" on a CPU with bf16 matrix instructions)."""
+        set_auto_precision(precision)
         self.run.device = str(device)
+        self.run.precision = resolve_precision("auto", device)
 
     def metrics(self, **values: Any) -> None:
         """Headline numbers into metrics.json."""

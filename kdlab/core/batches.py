@@ -52,9 +52,12 @@ def jitter_images(
 
 
 def _teacher_rows(teacher: torch.Tensor | None, idx: torch.Tensor) -> torch.Tensor | None:
-    """Rows ``idx`` of teacher logits: (N, C) → (…, C), or along dim 1 for per-member (M, N, C) logits."""
+    """Rows ``idx`` of teacher logits: (N, C) → (…, C), or along dim 1 for per-member (M, N, C) logits — member m's
+    rows ``idx[m]`` when ``idx`` is (M, B), one batch per member (``kdlab.core.seeds``)."""
     if teacher is None:
         return None
+    if teacher.dim() == 3 and idx.dim() == 2:
+        return teacher[torch.arange(teacher.shape[0], device=idx.device)[:, None], idx]  # (M, B, C)
     return teacher[:, idx] if teacher.dim() == 3 else teacher[idx]
 
 

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from kdlab.core.precision import check_precision
+
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``"auto"`` picks CUDA when available, else CPU; anything else is passed to ``torch.device``."""
@@ -55,8 +57,10 @@ class TrainConfig:
     steps_per_epoch: int | None = None  # None: ⌈N / batch_size⌉ (one pass); set when batches are sampled (specialists)
     lr_floor: float = 0.01  # the cosine decays to lr_floor × lr
     cuda_graph: bool = True  # on CUDA in one process, replay the step as a CUDA graph (kdlab.core.graphed)
+    precision: str = "auto"  # "auto" | "fp32" | "bf16": the matrix products' precision (kdlab.core.precision)
 
     def __post_init__(self) -> None:
+        check_precision(self.precision)
         checks = [
             (self.epochs >= 1, f"epochs must be ≥ 1, got {self.epochs}"),
             (self.batch_size >= 1, f"batch_size must be ≥ 1, got {self.batch_size}"),

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from kdlab.core.precision import Bf16Shadow
+
 
 def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """Inverted dropout (Srivastava et al. 2014) with a faster mask on CPU.
@@ -56,16 +58,25 @@ class MLP(nn.Module):
         self.dropout_hidden = dropout_hidden
         self.max_norm = max_norm
         self.widths = (in_features, *hidden, num_classes)
+        self.bf16: Bf16Shadow | None = None  # set by fit while it trains in bf16 (kdlab.core.precision)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, in) -> (batch, classes)
-        x = x.flatten(1)
+    def weight_pairs(self) -> list[tuple[nn.Parameter, nn.Parameter]]:
+        """(weight, bias) of every layer, input first: what a bf16 shadow copies."""
+        return [(layer.weight, layer.bias) for layer in self.layers]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, in) -> (batch, classes), float32
+        low = self.bf16 if self.training else None  # evaluation always multiplies the fp32 masters
+        x = x.flatten(1) if low is None else x.flatten(1).to(torch.bfloat16)
         if self.dropout_input > 0:
             x = dropout(x, self.dropout_input, self.training)
-        for layer in self.layers[:-1]:
-            x = torch.relu(layer(x))
-            if self.dropout_hidden > 0:
-                x = dropout(x, self.dropout_hidden, self.training)
-        return self.layers[-1](x)
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = layer(x) if low is None else low.product(i, x)
+            if i < last:
+                x = torch.relu(x)
+                if self.dropout_hidden > 0:
+                    x = dropout(x, self.dropout_hidden, self.training)
+        return x if low is None else x.float()  # the loss (softmax at T, T²) is computed in fp32
 
     @torch.no_grad()
     def apply_max_norm(self) -> None:
@@ -120,6 +131,11 @@ class BatchedMLP(nn.Module):
         self.dropout_hidden = dropout_hidden
         self.max_norm = max_norm
         self.widths = (in_features, *hidden, num_classes)
+        self.bf16: Bf16Shadow | None = None  # set by fit while it trains in bf16 (kdlab.core.precision)
+
+    def weight_pairs(self) -> list[tuple[nn.Parameter, nn.Parameter]]:
+        """(weights, biases) of every layer, input first, each with the member axis first."""
+        return list(zip(self.weights, self.biases))
 
     def is_per_member(self, x: torch.Tensor) -> bool:
         """True when ``x`` is (M, batch, in_features): one batch per member. Anything else whose rows flatten to
@@ -136,6 +152,9 @@ class BatchedMLP(nn.Module):
                     f"({self.num_models}, batch, {self.widths[0]}) per member; got {tuple(x.shape)}"
                 )
             x = x.flatten(1).unsqueeze(0).expand(self.num_models, -1, -1)  # same batch for every member
+        low = self.bf16 if self.training else None  # evaluation always multiplies the fp32 masters
+        if low is not None:
+            x = x.to(torch.bfloat16)
         if self.dropout_input > 0:
             x = dropout(x, self.dropout_input, self.training)
         # Activations run feature-major, h = W·h + b with h (M, features, batch): then the weight gradient
@@ -143,12 +162,13 @@ class BatchedMLP(nn.Module):
         h = x.transpose(1, 2)  # (M, in, batch)
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b.transpose(1, 2), w, h)  # (M, out, batch)
+            h = torch.baddbmm(b.transpose(1, 2), w, h) if low is None else low.product(i, h)  # (M, out, batch)
             if i < last:
                 h = torch.relu(h)
                 if self.dropout_hidden > 0:
                     h = dropout(h, self.dropout_hidden, self.training)
-        return h.transpose(1, 2)  # (M, batch, classes)
+        h = h.transpose(1, 2)  # (M, batch, classes)
+        return h if low is None else h.float()  # the loss is computed in fp32
 
     @torch.no_grad()
     def apply_max_norm(self) -> None:

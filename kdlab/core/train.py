@@ -36,15 +36,22 @@ from kdlab.core.graphed import GraphedStep, lr_value, tensor_lr
 from kdlab.core.losses import distillation_loss, logit_matching_loss
 from kdlab.core.optim import clip_gradients, make_sgd
 from kdlab.core.optim import lr_factor as _lr_factor
+from kdlab.core.precision import Bf16Shadow, resolve_precision
 from kdlab.core.progress import ProgressLines, progress_lines_enabled
 
 LossFn = Callable[[torch.Tensor, torch.Tensor | None, torch.Tensor | None], torch.Tensor]
 
 
+def _member_labels(labels: torch.Tensor, M: int) -> torch.Tensor:
+    """Labels for (M, B, C) outputs flattened to (M·B, C): (B,) shared by the members, or (M, B) when each member
+    has its own batch (``kdlab.core.seeds``)."""
+    return labels.reshape(-1) if labels.dim() == 2 else labels.repeat(M)
+
+
 def _hard_loss(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     if outputs.dim() == 3:  # ensemble (M, B, C): sum of member losses, so each member trains as if alone
         M = outputs.shape[0]
-        return F.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), labels.repeat(M)) * M
+        return F.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), _member_labels(labels, M)) * M
     return F.cross_entropy(outputs, labels)
 
 
@@ -56,7 +63,7 @@ def _soft_loss(outputs, labels, teacher, cfg: TrainConfig) -> torch.Tensor:
             teacher = teacher.unsqueeze(0).expand(M, -1, -1)
         outputs = outputs.reshape(-1, outputs.shape[-1])
         teacher = teacher.reshape(-1, teacher.shape[-1])
-        labels = labels.repeat(M) if labels is not None else None
+        labels = _member_labels(labels, M) if labels is not None else None
     if cfg.loss == "logit_matching":  # the eq. 4 limit holds for zero-meaned logits (§2.1): match those
         centre = lambda z: z - z.mean(-1, keepdim=True)  # noqa: E731
         return logit_matching_loss(centre(outputs), centre(teacher)) * M
@@ -173,6 +180,13 @@ def fit(
         net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
 
     max_norm = getattr(model, "apply_max_norm", None)
+    # bf16 (kdlab.core.precision): the paper's MLPs multiply a bf16 shadow of their weights, refreshed after each
+    # update; any other module runs its forward under torch.autocast. Masters, loss and momentum stay fp32.
+    bf16 = resolve_precision(config.precision, dev) == "bf16"
+    shadow = Bf16Shadow(model.weight_pairs()) if bf16 and hasattr(model, "weight_pairs") else None
+    autocast = bf16 and shadow is None
+    if hasattr(model, "weight_pairs"):
+        model.bf16 = shadow
     show = config.progress and main
     lines = (
         ProgressLines(config.desc, config.epochs, steps_per_epoch, start_epoch)
@@ -183,7 +197,9 @@ def fit(
 
     def eager_step(xb, yb, tb, scale=1.0):
         """forward, loss, backward, clipping, SGD update, max-norm: the step a CUDA graph captures as a whole."""
-        out = net(xb)
+        with torch.autocast(dev.type, torch.bfloat16, enabled=autocast):
+            out = net(xb)
+        out = out.float() if autocast else out
         if scale == 0:  # an empty piece (a tiny last batch on many ranks): zero gradient, but join the all-reduce
             loss = out.sum() * 0.0
         elif loss_fn is not None:
@@ -201,6 +217,8 @@ def fit(
         optimizer.step()
         if max_norm is not None:
             max_norm()
+        if shadow is not None:
+            shadow.refresh()
         return loss
 
     run_step = eager_step
@@ -208,41 +226,47 @@ def fit(
         tensor_lr(optimizer)  # the schedule fills it; the captured update reads it
         run_step = GraphedStep(eager_step, dev)
     began = time.perf_counter()
-    for epoch in bar:
-        net.train()
-        loss_sum = torch.zeros((), device=dev)
-        for step, (xb, yb, tb, scale) in enumerate(batches.epoch(epoch, steps_per_epoch, gen)):
-            loss = run_step(xb, yb, tb) if scale == 1 else eager_step(xb, yb, tb, scale)
-            scheduler.step()
-            loss_sum += loss.detach()
-            if lines is not None:
-                lines.step(epoch, step)
-        if ddp:
-            torch.distributed.all_reduce(loss_sum)  # one collective per epoch: Σ over ranks of the global-batch loss
-            loss_sum /= parallel.world_size
-        history.epoch.append(epoch + 1)
-        history.train_loss.append(loss_sum.item() / steps_per_epoch)  # one sync per epoch
-        check_finite_loss(history.train_loss[-1], epoch, config)
-        history.lr.append(lr_value(optimizer))
-        history.seconds.append(round(time.perf_counter() - began, 3))
-        if x_val is not None and main:
-            errs = evaluate(model, x_val, y_val, batch_size=config.eval_batch_size).errors
-            history.val_errors.append(errs if isinstance(errs, int) else float(np.mean(errs)))
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", val_errors=history.val_errors[-1])
-        else:
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
-        if on_epoch_end is not None:
-            extra = on_epoch_end(epoch, model) or {}
-            for key, value in extra.items():
-                history.extra.setdefault(key, []).append(float(value))
+    try:
+        for epoch in bar:
             net.train()
-        if ckpt is not None:
-            if main:
-                _save_checkpoint(ckpt, model, optimizer, scheduler, gen, history, epoch)
+            loss_sum = torch.zeros((), device=dev)
+            for step, (xb, yb, tb, scale) in enumerate(batches.epoch(epoch, steps_per_epoch, gen)):
+                loss = run_step(xb, yb, tb) if scale == 1 else eager_step(xb, yb, tb, scale)
+                scheduler.step()
+                loss_sum += loss.detach()
+                if lines is not None:
+                    lines.step(epoch, step)
             if ddp:
-                torch.distributed.barrier()
-        if lines is not None:
-            lines.epoch_end(epoch, history.train_loss[-1], history.val_errors[-1] if history.val_errors else None)
+                torch.distributed.all_reduce(
+                    loss_sum
+                )  # one collective per epoch: Σ over ranks of the global-batch loss
+                loss_sum /= parallel.world_size
+            history.epoch.append(epoch + 1)
+            history.train_loss.append(loss_sum.item() / steps_per_epoch)  # one sync per epoch
+            check_finite_loss(history.train_loss[-1], epoch, config)
+            history.lr.append(lr_value(optimizer))
+            history.seconds.append(round(time.perf_counter() - began, 3))
+            if x_val is not None and main:
+                errs = evaluate(model, x_val, y_val, batch_size=config.eval_batch_size).errors
+                history.val_errors.append(errs if isinstance(errs, int) else float(np.mean(errs)))
+                bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", val_errors=history.val_errors[-1])
+            else:
+                bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+            if on_epoch_end is not None:
+                extra = on_epoch_end(epoch, model) or {}
+                for key, value in extra.items():
+                    history.extra.setdefault(key, []).append(float(value))
+                net.train()
+            if ckpt is not None:
+                if main:
+                    _save_checkpoint(ckpt, model, optimizer, scheduler, gen, history, epoch)
+                if ddp:
+                    torch.distributed.barrier()
+            if lines is not None:
+                lines.epoch_end(epoch, history.train_loss[-1], history.val_errors[-1] if history.val_errors else None)
+    finally:  # the shadow is for training steps only; a trained model evaluates its fp32 masters
+        if shadow is not None:
+            model.bf16 = None
     bar.close()
     model.eval()
     return history

@@ -41,8 +41,9 @@ def peak_memory_mb() -> float:
     return round(max(own, kids) * scale, 1)
 
 
-def environment(device: str | None = None) -> dict[str, Any]:
-    """Versions, device and git commit: what a reader needs to repeat a run."""
+def environment(device: str | None = None, precision: str | None = None) -> dict[str, Any]:
+    """Versions, device, the precision training multiplied in ("fp32" | "bf16") and git commit: what a reader
+    needs to repeat a run."""
     env: dict[str, Any] = {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -63,6 +64,8 @@ def environment(device: str | None = None) -> dict[str, Any]:
         env[pkg] = _version(pkg)
     if device is not None:
         env["device"] = str(device)
+    if precision is not None:
+        env["precision"] = precision
     return env
 
 

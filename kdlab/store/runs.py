@@ -4,7 +4,7 @@ Layout (docs/architecture.md)::
 
     runs/<notebook>/<run_id>/
         params.json    all parameters, seed, profile
-        env.json       versions, device, git commit, host, wall time, peak memory
+        env.json       versions, device, precision, git commit, host, wall time, peak memory
         metrics.json   headline numbers (flat or nested JSON)
         artifacts/     *.npz, *.csv, *.json, *.png written by the notebook
         notebook.ipynb the executed notebook (when run through `kdlab run`)
@@ -62,6 +62,7 @@ class Run:
         # The commit of the code that runs, read now: a commit made while a long run trains must not be credited.
         self.commit = git_commit()
         self.device: str | None = None
+        self.precision: str | None = None  # "fp32" | "bf16", as the notebook resolved it (env.json)
         self.finished = False
         external = os.environ.get(RUN_DIR_ENV)
         if external:
@@ -140,7 +141,7 @@ class Run:
         Returns the run's final folder: under ``kdlab run`` the path it will have once the CLI has saved the
         executed notebook and renamed the staging folder into place.
         """
-        env = environment(self.device)
+        env = environment(self.device, self.precision)
         env["git_commit"] = self.commit
         env["started_utc"] = self.started_at
         env["wall_time_s"] = round(time.time() - self.started, 2)
