@@ -8,7 +8,8 @@ import sys
 import nbformat
 import pytest
 
-from kdlab.store.notebook_runs import parse_value, run_notebook
+from kdlab.store.notebook_runs import run_notebook
+from kdlab.store.parameters import parse_value
 from kdlab.store.reader import list_runs
 
 
@@ -120,7 +121,8 @@ def test_quiet_run_prints_nothing(tmp_path, runs_dir, capfd):
 def test_run_all_passes_parameters_to_every_notebook_and_refuses_unknown_ones(tmp_path):
     """`kdlab run all -p SEED 1` must run every notebook with SEED 1 (it once dropped -p silently for `all`);
     a name some notebook lacks is refused before anything runs, naming the notebook."""
-    from kdlab.store.notebook_runs import available_notebooks, validate
+    from kdlab.store.notebook_runs import available_notebooks
+    from kdlab.store.parameters import validate
 
     for path in available_notebooks():
         assert validate(path, "quick", {"SEED": 1}) == {"PROFILE": "quick", "SEED": 1}

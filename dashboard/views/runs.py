@@ -144,7 +144,7 @@ def main() -> None:
     runs = data.load_runs(root)
     if not runs:
         st.info(
-            f"No runs in `{root}` yet. Start with the first lesson:\n\n```\n{data.run_command('01')}\n```\n\n"
+            f"No runs in `{root}` yet. Start with the first lesson:\n\n```\n{chr(10).join(data.first_run('01'))}\n```\n\n"
             "Every notebook run through `kdlab run` lands here (set `KDLAB_RUNS` or pass `--runs DIR` to read "
             "another store)."
         )
