@@ -95,8 +95,8 @@ def _runs(args: argparse.Namespace) -> None:
     if not runs:
         print(f"no runs under {paths.runs_root(args.runs)}; try `kdlab run all --profile quick`")
     for r in runs:
-        wall = r.env.get("wall_time_s", "?")
-        print(f"{r.notebook:28s} {r.run_id:24s} {r.profile:6s} {r.status:10s} {wall!s:>8}s  {r.problem}")
+        wall = "?" if r.duration_s is None else f"{r.duration_s:.1f}"  # a failed run's too (FAILED marker)
+        print(f"{r.notebook:28s} {r.run_id:24s} {r.profile:6s} {r.status:10s} {wall:>8}s  {r.problem}")
 
 
 def _dashboard(args: argparse.Namespace) -> None:

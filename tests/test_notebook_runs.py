@@ -60,6 +60,7 @@ def test_run_notebook_complete_and_failed(tmp_path, runs_dir):
         run_notebook(str(nb), "quick", {"FAIL": True}, progress=False)
     failed = [r for r in list_runs() if r.status == "failed"]
     assert len(failed) == 1 and "asked to fail" in failed[0].problem
+    assert failed[0].env["papermill_wall_time_s"] > 0 and failed[0].duration_s > 0  # how long it ran, recorded
     assert not (failed[0].path / "COMPLETE").exists()
 
 

@@ -243,11 +243,21 @@ def run_notebook(
         error = (staging / FAILED).read_text().strip() or "the notebook marked its run failed"
     if not error and not (staging / "NOTEBOOK_DONE").exists():
         error = "the notebook finished without calling run.finish(); its results are incomplete"
+    _record_execution(staging, began)  # a failed run too: how long it ran before it failed
     if error:
         final = finalize(staging, status=FAILED, message=error)
         raise RuntimeError(f"{path.name} failed: {error} (run marked failed: {final})")
+    return finalize(staging, status=COMPLETE)
+
+
+def _record_execution(staging: Path, began: float) -> None:
+    """Add who executed the run, its wall time and peak memory to env.json (written by ``run.finish()``, or here
+    alone for a run that failed before it)."""
     env_path = staging / "env.json"
-    env = json.loads(env_path.read_text()) if env_path.exists() else {}
+    try:
+        env = json.loads(env_path.read_text()) if env_path.exists() else {}
+    except (OSError, ValueError):
+        env = {}
     env.update(
         {
             "executed_by": "kdlab run",
@@ -256,4 +266,3 @@ def run_notebook(
         }
     )
     write_json_atomic(env_path, env)
-    return finalize(staging, status=COMPLETE)
