@@ -82,7 +82,8 @@ def _check_data(notebooks: list, profile: str) -> None:
 
     corpus = profile
     if any("speech" in sources(path) for path in notebooks):
-        from kdlab.lessons.speech import PROFILES as SPEECH_PROFILES  # the corpus each profile of lesson 05 reads
+        # the corpus each profile of lesson 05 reads
+        from kdlab.lessons.speech_recipe import PROFILES as SPEECH_PROFILES
 
         corpus = SPEECH_PROFILES[profile].corpus if profile in SPEECH_PROFILES else profile
     preflight.check(notebooks, corpus)
