@@ -26,9 +26,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from kdlab import paths
 from kdlab.artifacts import CONTRACT, required_fields
 from kdlab.claim_record import FILE as CLAIMS_FILE
 from kdlab.claim_record import Claim, read_claims
+from kdlab.notebook_data import fetch_command
+from kdlab.notebook_data import sources as data_sources
 from kdlab.store import layout as store_layout
 from kdlab.store import reader
 from kdlab.store import reference as published
@@ -91,6 +94,20 @@ def notebook_key(run: reader.RunInfo) -> str:
 def run_command(nb: str, profile: str = "quick") -> str:
     """The command that produces a run of notebook ``nb`` (in the quick profile unless told)."""
     return f"kdlab run notebooks/{STEMS.get(nb, nb)}.ipynb --profile {profile}"
+
+
+def first_run(nb: str, profile: str = "quick") -> list[str]:
+    """The commands a first run of notebook ``nb`` takes: fetching the data it reads (``kdlab.notebook_data``, from
+    the notebook's imports), then ``run_command``. ``kdlab run`` refuses to start without the data and says so."""
+    path = paths.project_root() / "notebooks" / f"{STEMS.get(nb, nb)}.ipynb"
+    fetch = [fetch_command(source, profile) for source in data_sources(path)] if path.is_file() else []
+    return [*fetch, run_command(nb, profile)]
+
+
+def first_run_text(nb: str, profile: str = "quick") -> str:
+    """The fetch and run commands as one phrase for a sentence, each a Markdown code span."""
+    *fetch, run = first_run(nb, profile)
+    return " and ".join(f"`{c}`" for c in fetch) + " (once), then " + f"`{run}`" if fetch else f"`{run}`"
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=8)

@@ -22,7 +22,7 @@ def header(nb: str, title: str, shows: str, compared: str) -> None:
     st.title(f"{nb} · {title}")
     st.markdown(f"{shows} {compared}".replace(" %", "\u00a0%"))  # never "25.0" at a line's end and "%" below
     stem = STEMS.get(nb, nb)
-    st.caption(f"Lesson notebook `notebooks/{stem}.ipynb` · make a run of it with `{data.run_command(nb)}`.")
+    st.caption(f"Lesson notebook `notebooks/{stem}.ipynb` · make a run of it with {data.first_run_text(nb)}.")
 
 
 def pick(nb: str, artifacts: Iterable[str], key: str, all_runs: list[RunInfo] | None = None):

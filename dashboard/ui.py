@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.data import notebook_key, run_command
+from dashboard.data import notebook_key
 from kdlab.store.reader import RunInfo
 from kdlab.syllabus import STEMS
 
@@ -173,7 +173,7 @@ def no_data(nbs: Iterable[str], artifact: str, root: Path | None = None) -> None
     root = data.runs_dir() if root is None else root
     nbs = list(nbs)
     names = " or ".join(f"`{STEMS.get(nb, nb)}`" for nb in nbs)
-    commands = "\n".join(run_command(nb) for nb in nbs)
+    commands = "\n".join(dict.fromkeys(c for nb in nbs for c in data.first_run(nb)))  # each fetch once
     st.info(f"No complete run of {names} with `{artifact}` in `{root}` yet. Produce one with:\n\n```\n{commands}\n```")
 
 

@@ -45,19 +45,19 @@ def _fetch(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from kdlab.store.notebook_runs import resolve_notebook, run_notebook, validate
+    from kdlab.store.notebook_runs import resolve_notebook, run_notebook
+    from kdlab.store.parameters import typed_overrides, validate
     from kdlab.syllabus import LESSONS
 
-    overrides = {}
-    for name, value in args.param or []:
-        from kdlab.store.notebook_runs import parse_value
-
-        overrides[name] = parse_value(value)
     if args.jobs < 1:
         raise ValueError(f"--jobs must be ≥ 1, got {args.jobs}")
     names = [lesson.stem for lesson in LESSONS] if args.notebook == "all" else [args.notebook]
-    for name in names:  # validate everything before running anything; with `all` every notebook must know each -p
-        validate(resolve_notebook(name), args.profile, overrides)
+    notebooks = {name: resolve_notebook(name) for name in names}
+    overrides = {}
+    for name, path in notebooks.items():  # everything is checked before anything runs or any folder is made
+        overrides[name] = typed_overrides(path, args.param or [])  # each -p typed like the notebook's default
+        validate(path, args.profile, overrides[name])  # with `all` every notebook must know each -p
+    _check_data(list(notebooks.values()), args.profile)
     if args.jobs != 1 and len(names) > 1:
         from kdlab.store.parallel_runs import run_many
 
@@ -69,11 +69,25 @@ def _run(args: argparse.Namespace) -> None:
     done = []
     for name in names:
         print(f"kdlab run: {name} ({args.profile}) …", flush=True)
-        folder = run_notebook(name, args.profile, overrides, args.runs, progress=not args.quiet)
+        folder = run_notebook(name, args.profile, overrides[name], args.runs, progress=not args.quiet)
         print(f"  complete: {folder}", flush=True)
         done.append(folder)
     if len(done) > 1:
         print(f"{len(done)} runs written under {paths.runs_root(args.runs)}")
+
+
+def _check_data(notebooks: list, profile: str) -> None:
+    """DataError naming the fetch command when a notebook's data is not on disk (before a run folder exists)."""
+    from kdlab.data import preflight
+    from kdlab.notebook_data import sources
+
+    corpus = profile
+    if any("speech" in sources(path) for path in notebooks):
+        # the corpus each profile of lesson 05 reads
+        from kdlab.lessons.speech_recipe import PROFILES as SPEECH_PROFILES
+
+        corpus = SPEECH_PROFILES[profile].corpus if profile in SPEECH_PROFILES else profile
+    preflight.check(notebooks, corpus)
 
 
 def _runs(args: argparse.Namespace) -> None:
@@ -83,8 +97,8 @@ def _runs(args: argparse.Namespace) -> None:
     if not runs:
         print(f"no runs under {paths.runs_root(args.runs)}; try `kdlab run all --profile quick`")
     for r in runs:
-        wall = r.env.get("wall_time_s", "?")
-        print(f"{r.notebook:28s} {r.run_id:24s} {r.profile:6s} {r.status:10s} {wall!s:>8}s  {r.problem}")
+        wall = "?" if r.duration_s is None else f"{r.duration_s:.1f}"  # a failed run's too (FAILED marker)
+        print(f"{r.notebook:28s} {r.run_id:24s} {r.profile:6s} {r.status:10s} {wall:>8}s  {r.problem}")
 
 
 def _dashboard(args: argparse.Namespace) -> None:
@@ -173,16 +187,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name in ("fetch", "build"):
         p = sub.add_parser(name, help="obtain and verify data" if name == "fetch" else "synthesize a corpus")
-        p.add_argument("what", choices=["mnist", "speech", "all"] if name == "fetch" else ["speech"])
+        p.add_argument(
+            "what",
+            choices=["mnist", "speech", "all"] if name == "fetch" else ["speech"],
+            help="mnist (notebooks 01-04, 06), speech (05) or all"
+            if name == "fetch"
+            else "speech (notebook 05's corpus)",
+        )
         p.add_argument("--root", default=None, help="data folder (default: $KDLAB_DATA or <project>/data)")
-        p.add_argument("--profile", default="quick", choices=["quick", "full", "paper"])
+        p.add_argument(
+            "--profile",
+            default="quick",
+            choices=["quick", "full", "paper"],
+            help="the speech corpus's size, one per run profile (default quick); MNIST has one size",
+        )
         p.add_argument("--force", action="store_true", help="rebuild even if a verified copy exists")
         p.set_defaults(func=_fetch)
 
     p = sub.add_parser("run", help="execute a notebook through papermill into the run store")
     p.add_argument("notebook", help="path, stem, number (03) or 'all'")
-    p.add_argument("--profile", default="quick")
-    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
+    p.add_argument("--profile", default="quick", help="quick (minutes on a CPU, the default), full or paper (GPU)")
+    p.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="set a name of the notebook's parameters cell, typed like its default (e.g. -p SEED 1); repeatable",
+    )
     p.add_argument("--runs", default=None, help="run store (default: $KDLAB_RUNS or <project>/runs)")
     p.add_argument(
         "--jobs",
@@ -199,12 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_run)
 
     p = sub.add_parser("runs", help="list runs and their status")
-    p.add_argument("--runs", default=None)
+    p.add_argument("--runs", default=None, help="run store (default: $KDLAB_RUNS or <project>/runs)")
     p.set_defaults(func=_runs)
 
     p = sub.add_parser("dashboard", help="start the Streamlit dashboard on 127.0.0.1")
-    p.add_argument("--runs", default=None)
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--runs", default=None, help="your run store (default: $KDLAB_RUNS or <project>/runs)")
+    p.add_argument("--port", type=int, default=8501, help="port on 127.0.0.1 to serve it on (default 8501)")
     p.set_defaults(func=_dashboard)
 
     # Every option goes to the benchmark script, which parses (and documents, with --help) its own options.
@@ -214,7 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_bench, rest=[])
 
     p = sub.add_parser("train", help="train with torch.distributed; --nproc N launches torchrun (docs/distributed.md)")
-    p.add_argument("what", choices=["teacher", "ensemble"])
+    p.add_argument(
+        "what",
+        choices=["teacher", "ensemble"],
+        help="the MNIST teacher (data-parallel) or an ensemble of teachers split across ranks",
+    )
     p.add_argument(
         "rest", nargs=argparse.REMAINDER, help="options of `python -m kdlab.distributed.train` (see --help there)"
     )

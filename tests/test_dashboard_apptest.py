@@ -64,14 +64,15 @@ def texts(elements) -> str:
 
 def test_runs_page_lists_every_run_with_its_status_and_reason(monkeypatch, store):
     at = open_app(monkeypatch, store, RUNS)
-    assert "**17** of 17 run folders shown · **11** complete" in texts(at.markdown)
+    assert "**yours: 17** (11 complete) · **reference: 0** run folders" in texts(at.markdown)
     table = at.dataframe[0].value
     assert len(table) == 17
     status = dict(zip(table["run"], table["status"], strict=True))
-    reason = dict(zip(table["run"], table["reason"], strict=True))
-    assert status[GOOD["03_full"]] == "complete"
+    reason = dict(zip(table["run"], table["why not a result"], strict=True))
+    assert status[GOOD["03_full"]] == "complete" and reason[GOOD["03_full"]] == ""
     assert status[GOOD["01"]] == "complete"  # entropy_vs_t.png beside entropy_vs_t.csv hides nothing
-    assert status[BROKEN["failed"][1]] == "failed" and FAILED_REASON in reason[BROKEN["failed"][1]]
+    assert status[BROKEN["failed"][1]] == "failed"
+    assert reason[BROKEN["failed"][1]] == f"failed after 42 s: {FAILED_REASON}"  # why, and how long it ran
     assert (
         status[BROKEN["half_written"][1]] == "incomplete" and "no COMPLETE marker" in reason[BROKEN["half_written"][1]]
     )
@@ -79,7 +80,8 @@ def test_runs_page_lists_every_run_with_its_status_and_reason(monkeypatch, store
     assert status[BROKEN["empty"][1]] == "invalid" and reason[BROKEN["empty"][1]] == "empty run folder"
     assert "params.json is not valid JSON" in reason[BROKEN["malformed_json"][1]]
     assert "unknown schema version 99" in reason[BROKEN["unknown_schema"][1]]
-    assert status[BROKEN["missing_artifact"][1]] == "complete (missing sweep.csv, soft_targets.npz)"
+    assert status[BROKEN["missing_artifact"][1]] == "complete, 2 missing"
+    assert reason[BROKEN["missing_artifact"][1]] == "missing sweep.csv, soft_targets.npz"
     # the same reasons as one-line messages below the table
     messages = texts(at.error) + texts(at.warning)
     for needle in (
@@ -92,14 +94,14 @@ def test_runs_page_lists_every_run_with_its_status_and_reason(monkeypatch, store
     ):
         assert needle in messages
     quick = table.loc[table["run"] == GOOD["03_quick"]].iloc[0]
-    assert quick["device"] == "cpu" and quick["wall time (s)"] == 42.5 and quick["profile"] == "quick"
+    assert quick["device"] == "cpu" and quick["ran for"] == "42 s" and quick["profile"] == "quick"
     assert "teacher_errors=70" in quick["headline metrics"]
 
 
 def test_runs_page_filters_by_notebook_and_profile(monkeypatch, store):
     at = open_app(monkeypatch, store, RUNS)
     at.multiselect(key="filter_notebook").set_value(["03_mnist_distillation"]).run()
-    assert set(at.dataframe[0].value["notebook"]) == {"03_mnist_distillation"}
+    assert set(at.dataframe[0].value["notebook"]) == {"03"}
     at.multiselect(key="filter_profile").set_value(["full"]).run()
     assert not at.exception
     assert list(at.dataframe[0].value["run"]) == [GOOD["03_full"]]
@@ -135,7 +137,8 @@ def test_runs_page_selects_the_run_in_its_link(monkeypatch, store):
     assert not at.exception, [e.value for e in at.exception]
     assert f"**Selected run** `03_mnist_distillation/{GOOD['03_full']}` — **complete**" in texts(at.markdown)
     captions = texts(at.caption)
-    assert "Claims: 3 of 3 hold" in captions and str(store / "03_mnist_distillation" / GOOD["03_full"]) in captions
+    assert "Claims: 3 of 3 hold" in captions and "· ran for 15 min 00 s" in captions  # its wall_time_s: 900
+    assert f"Folder: `03_mnist_distillation/{GOOD['03_full']}` in your store (`{store.resolve()}`)" in captions
     assert GOOD["03_full"] in at.selectbox(key="compare_a").value
     assert GOOD["03_full"] not in at.selectbox(key="compare_b").value
     at.query_params["run"] = "20000101-000000-nosuch"

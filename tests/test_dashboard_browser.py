@@ -197,7 +197,7 @@ def test_runs_page(page, server):
     open_page(page, server, "runs", "Runs")  # no longer the default: reachable at its URL
     expect_texts(
         page,
-        "run folders shown",
+        "run folders",
         FAILED_REASON,
         "unknown schema version 99",
         "params.json is not valid JSON",
@@ -209,7 +209,7 @@ def test_runs_page(page, server):
         "Compare two runs",
     )
     page.screenshot(path=str(SHOTS / "runs.png"))
-    assert "17 of 17 run folders shown" in body(page)
+    assert "yours: 17 (11 complete) · reference: 0 run folders" in body(page)
     no_traceback(page)
 
 
@@ -237,7 +237,7 @@ def test_soft_targets_slider(page, server):
 PAGES = [
     ("", "Claims", 0, 0, ["claims hold in your newest quick runs", "Lesson 03's page"]),
     ("claims", "Claims", 0, 0, ["03.distilled_beats_baseline"]),
-    ("runs", "Runs", 0, 0, ["run folders shown", "Compare two runs"]),
+    ("runs", "Runs", 0, 0, ["run folders", "Compare two runs"]),
     ("temperature", "01 · Soft targets", 1, 3, ["The paper's example beside ours", "How much do the tiny"]),
     ("logit_matching", "02 · Logit matching", 0, 3, ["zero-meaned logits", "never (up to T = 50)", "97.0 %"]),
     ("distillation", "03 · Distillation", 0, 5, ["Test errors against temperature", "T in 2.5–4 significantly better"]),

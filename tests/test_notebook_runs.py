@@ -8,7 +8,8 @@ import sys
 import nbformat
 import pytest
 
-from kdlab.store.notebook_runs import parse_value, run_notebook
+from kdlab.store.notebook_runs import run_notebook
+from kdlab.store.parameters import parse_value
 from kdlab.store.reader import list_runs
 
 
@@ -59,6 +60,7 @@ def test_run_notebook_complete_and_failed(tmp_path, runs_dir):
         run_notebook(str(nb), "quick", {"FAIL": True}, progress=False)
     failed = [r for r in list_runs() if r.status == "failed"]
     assert len(failed) == 1 and "asked to fail" in failed[0].problem
+    assert failed[0].env["papermill_wall_time_s"] > 0 and failed[0].duration_s > 0  # how long it ran, recorded
     assert not (failed[0].path / "COMPLETE").exists()
 
 
@@ -120,7 +122,8 @@ def test_quiet_run_prints_nothing(tmp_path, runs_dir, capfd):
 def test_run_all_passes_parameters_to_every_notebook_and_refuses_unknown_ones(tmp_path):
     """`kdlab run all -p SEED 1` must run every notebook with SEED 1 (it once dropped -p silently for `all`);
     a name some notebook lacks is refused before anything runs, naming the notebook."""
-    from kdlab.store.notebook_runs import available_notebooks, validate
+    from kdlab.store.notebook_runs import available_notebooks
+    from kdlab.store.parameters import validate
 
     for path in available_notebooks():
         assert validate(path, "quick", {"SEED": 1}) == {"PROFILE": "quick", "SEED": 1}

@@ -70,6 +70,16 @@ def test_a_notebook_a_student_ran_shows_no_change_in_git(tmp_path, with_filter):
         cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["teacher: 134 errors\n"]}]
         cell["metadata"]["execution"] = {"iopub.status.busy": "2026-11-29T10:00:00Z"}
     nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nb["metadata"]["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb["metadata"]["language_info"] = {  # what the kernel reports and JupyterLab saves
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "file_extension": ".py",
+        "mimetype": "text/x-python",
+        "name": "python",
+        "nbconvert_exporter": "python",
+        "pygments_lexer": "ipython3",
+        "version": "3.11.7",
+    }
     (repo / "notebooks" / src.name).write_text(json.dumps(nb, indent=1))
     diff = _git(repo, "diff")
     _git(repo, "add", "-A")
@@ -141,3 +151,37 @@ def test_lesson_check_can_fail():
         assert expected in text, f"{expected!r} not reported in:\n{text}"
     ok = {"cell_type": "markdown", "source": "Look at the curve:\n" + "words\n" * 3}
     assert lesson_problems({"cells": [ok, {"cell_type": "code", "source": "lab.figure('f', fig)"}]}) == []
+
+
+@pytest.mark.parametrize("python", ["/nonexistent/bin/python", "sh"], ids=["missing", "no-nbstripout"])
+def test_the_filter_script_refuses_an_interpreter_without_nbstripout(tmp_path, python):
+    """Registered, such an interpreter makes every `git status` print "external filter … failed"; refused, nothing
+    is registered and the message says what to do."""
+    import shutil
+    import subprocess
+
+    repo_root = Path(__file__).resolve().parents[1]
+    _git(tmp_path, "init", "-q")
+    interpreter = python if python.startswith("/") else shutil.which(python)
+    proc = subprocess.run(
+        ["bash", str(repo_root / "scripts" / "git_filters.sh"), interpreter],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert interpreter in proc.stderr and ("nbstripout" in proc.stderr)
+    registered = subprocess.run(["git", "config", "filter.nbstripout.clean"], cwd=tmp_path, capture_output=True)
+    assert registered.returncode == 1  # nothing registered
+
+
+def test_committed_notebooks_carry_no_volatile_kernel_metadata():
+    """The kernelspec is ipykernel's own (what running the notebook writes), language_info is left to the filter."""
+    for path in [*NOTEBOOKS, *sorted((NOTEBOOKS[0].parents[1] / "exercises").glob("[0-9][0-9]_*.ipynb"))]:
+        meta = json.loads(path.read_text())["metadata"]
+        assert meta.get("kernelspec") == {
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+            "name": "python3",
+        }
+        assert "language_info" not in meta, f"{path.name}: language_info is stripped by the git filter"

@@ -1,41 +1,14 @@
-"""Runs: every run folder in the store, its status (with the reason when it is not a result), and a side-by-side
-comparison of two runs of one notebook by default (parameters that differ, metrics; runs of two notebooks on request). ``/runs?run=<run id>`` (the Claims page links here so)
-shows that run first and preselects it as run A of the comparison."""
+"""Runs: every run folder of both stores (yours and the reference), counted per store, with its status (with why it
+is not a result and how long it ran), and a side-by-side comparison of two runs of one notebook by default
+(parameters that differ, metrics in natural order; runs of two notebooks on request). ``/runs?run=<run id>`` (the
+Claims page links here so) shows that run first and preselects it as run A of the comparison. The tables and lines
+come from ``dashboard/run_table.py``."""
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import data, ui
-
-
-def status_text(run) -> str:
-    """complete / incomplete / failed / invalid, plus missing contract artifacts for a complete run."""
-    if not run.ok:
-        return run.status
-    missing = data.missing_artifacts(run)
-    return "complete" if not missing else "complete (missing " + ", ".join(missing) + ")"
-
-
-def runs_table(runs) -> pd.DataFrame:
-    rows = []
-    for r in runs:
-        wall = r.env.get("wall_time_s")
-        rows.append(
-            {
-                "run": r.run_id,
-                "store": r.origin,
-                "notebook": r.notebook,
-                "profile": r.profile,
-                "status": status_text(r),
-                "reason": r.problem,
-                "date (UTC)": ui.run_date(r),
-                "device": ui.device(r) if r.env else "",
-                "commit": str(r.env.get("git_commit") or "")[:10],
-                "wall time (s)": float(wall) if isinstance(wall, (int, float)) else None,
-                "headline metrics": ui.headline(r),
-            }
-        )
-    return pd.DataFrame(rows)
+from dashboard import run_table as rt
 
 
 def selected_run(runs):
@@ -48,10 +21,10 @@ def selected_run(runs):
         st.warning(f"No run `{wanted}` in this store (the link may come from another store, or the run was removed).")
         return None
     with st.container(border=True):
-        text = f"**Selected run** `{run.notebook}/{run.run_id}` — **{status_text(run)}**"
-        st.markdown(text + (f": {run.problem}" if run.problem else ""))
-        st.caption(ui.source(run))
-        st.caption(f"Folder: `{run.path}`")
+        text = f"**Selected run** `{run.notebook}/{run.run_id}` — **{rt.status_text(run)}**"
+        st.markdown(text + (f": {rt.why(run)}" if not run.ok else ""))
+        st.caption(ui.source(run) + f" · ran for {rt.duration(run.duration_s)}")
+        st.caption(f"Folder: {rt.folder(run)}")
         if run.ok:
             claims, problem = data.claims(run)
             if claims is None:
@@ -62,10 +35,6 @@ def selected_run(runs):
         if run.metrics:
             st.caption(f"Headline metrics: {ui.headline(run)}")
     return run
-
-
-def param_rows(keys, pa: dict, pb: dict) -> list[dict]:
-    return [{"parameter": k, "A": ui.fmt(pa.get(k, "—")), "B": ui.fmt(pb.get(k, "—"))} for k in keys]
 
 
 def pick_pair(runs, first):
@@ -105,36 +74,31 @@ def compare(runs, first=None) -> None:
     if pair is None:
         return
     a, b = pair
-    pa, pb = ui.flatten(a.params), ui.flatten(b.params)
-    shared = sorted(set(pa) & set(pb))
-    only = sorted(set(pa) ^ set(pb))
+    pa, pb = ui.flatten(rt.relative(a, a.params)), ui.flatten(rt.relative(b, b.params))
+    shared = sorted(set(pa) & set(pb), key=rt.natural_key)
+    only = sorted(set(pa) ^ set(pb), key=rt.natural_key)
     diff = [k for k in shared if pa[k] != pb[k]]
     st.markdown(f"**Parameters that differ** ({len(diff)} of the {len(shared)} both runs set)")
     if diff:
-        st.table(pd.DataFrame(param_rows(diff, pa, pb)).set_index("parameter"))
+        st.table(pd.DataFrame(rt.param_rows(diff, pa, pb)).set_index("parameter"))
     else:
         st.caption("All the parameters both runs set are equal.")
     if only:
         with st.expander(f"Parameters only one of the runs sets ({len(only)})"):
-            st.table(pd.DataFrame(param_rows(only, pa, pb)).set_index("parameter"))
+            st.table(pd.DataFrame(rt.param_rows(only, pa, pb)).set_index("parameter"))
     with st.expander("All parameters"):
-        st.table(pd.DataFrame(param_rows(sorted(set(pa) | set(pb)), pa, pb)).set_index("parameter"))
-    ma, mb = ui.flatten(a.metrics), ui.flatten(b.metrics)
-    both = sorted(set(ma) & set(mb))
+        st.table(
+            pd.DataFrame(rt.param_rows(sorted(set(pa) | set(pb), key=rt.natural_key), pa, pb)).set_index("parameter")
+        )
+    rows, lone = rt.metric_rows(a, b)
     st.markdown("**Metrics both runs recorded**")
-    lone = sorted(set(ma) ^ set(mb))
     if lone:
         st.caption(
             f"Recorded by one run only (not compared): {', '.join(lone[:12])}" + (" …" if len(lone) > 12 else "")
         )
-    if not both:
+    if not rows:
         st.caption("The two runs recorded no metric in common.")
         return
-    rows = []
-    for k in both:
-        va, vb = ma[k], mb[k]
-        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (va, vb))
-        rows.append({"metric": k, "A": ui.fmt(va), "B": ui.fmt(vb), "B − A": ui.fmt(vb - va) if numeric else ""})
     st.table(pd.DataFrame(rows).set_index("metric"))
 
 
@@ -144,7 +108,7 @@ def main() -> None:
     runs = data.load_runs(root)
     if not runs:
         st.info(
-            f"No runs in `{root}` yet. Start with the first lesson:\n\n```\n{data.run_command('01')}\n```\n\n"
+            f"No runs in `{root}` yet. Start with the first lesson:\n\n```\n{chr(10).join(data.first_run('01'))}\n```\n\n"
             "Every notebook run through `kdlab run` lands here (set `KDLAB_RUNS` or pass `--runs DIR` to read "
             "another store)."
         )
@@ -152,8 +116,9 @@ def main() -> None:
     chosen = selected_run(runs)
     notebooks = sorted({r.notebook for r in runs})
     profiles = sorted({r.profile for r in runs})
-    c1, c2, c3 = st.columns(3)
+    c0, c1, c2, c3 = st.columns([1, 2, 1, 1])
     # an empty filter means "all", so runs of a notebook that appears later are not hidden by a stale selection
+    pick_store = c0.multiselect("Store", [data.YOURS, data.REFERENCE], key="filter_store", placeholder="both")
     pick_nb = c1.multiselect("Notebook", notebooks, key="filter_notebook", placeholder="all notebooks")
     pick_profile = c2.multiselect("Profile", profiles, key="filter_profile", placeholder="all profiles")
     statuses = ["complete", "incomplete", "failed", "invalid"]
@@ -161,22 +126,29 @@ def main() -> None:
     shown = [
         r
         for r in runs
-        if (not pick_nb or r.notebook in pick_nb)
+        if (not pick_store or r.origin in pick_store)
+        and (not pick_nb or r.notebook in pick_nb)
         and (not pick_profile or r.profile in pick_profile)
         and (not pick_status or r.status in pick_status)
     ]
-    n_ok = sum(r.ok for r in shown)
-    st.markdown(f"**{len(shown)}** of {len(runs)} run folders shown · **{n_ok}** complete · store `{root}`")
-    if any(r.origin == data.REFERENCE for r in runs):
-        st.caption(
-            f"Runs marked `reference` are the published full- and paper-profile results in `{data.reference_dir()}` "
-            "(`kdlab publish`); `yours` are the runs you made."
-        )
+    st.markdown(rt.counts_line(runs, shown))
+    st.caption(
+        f"`yours`: the runs you made, in `{root}`; `reference`: the published full- and paper-profile results in "
+        f"`{data.reference_dir()}` (`kdlab publish`). Paths inside a run are shown relative to its store."
+    )
     st.dataframe(
-        runs_table(shown),
+        rt.runs_table(shown),
         hide_index=True,
         width="stretch",
-        column_config={"wall time (s)": st.column_config.NumberColumn(format="%.1f")},
+        column_config={  # the run and its headline metrics fit 1280 px; the provenance columns may scroll
+            "run": st.column_config.TextColumn(width=170),
+            "store": st.column_config.TextColumn(width=75),
+            "notebook": st.column_config.TextColumn(width=70),
+            "profile": st.column_config.TextColumn(width=55),
+            "status": st.column_config.TextColumn(width=140),
+            "headline metrics": st.column_config.TextColumn(width=420),
+            "why not a result": st.column_config.TextColumn(width=300),
+        },
     )
     bad = [r for r in shown if not r.ok or data.missing_artifacts(r)]
     if bad:
@@ -186,9 +158,9 @@ def main() -> None:
             "where that artifact is needed)."
         )
         for r in bad:
-            text = f"`{r.notebook}/{r.run_id}` — **{status_text(r)}**"
-            if r.problem:
-                text += f": {r.problem}"
+            text = f"`{r.notebook}/{r.run_id}` — **{rt.status_text(r)}**"
+            if not r.ok:
+                text += f": {rt.why(r)}"
             (st.error if r.status in ("failed", "invalid") else st.warning)(text)
     compare(shown, chosen)
 

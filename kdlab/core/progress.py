@@ -1,7 +1,9 @@
-"""Training progress a person can see: compact, rate-limited lines for ``kdlab run``, a tqdm bar elsewhere.
+"""Training progress a person can see: compact, rate-limited lines in notebooks and ``kdlab run``, a text tqdm bar
+in a terminal script.
 
 ``fit`` (``kdlab.core.train``) reports through ``ProgressLines`` when ``$KDLAB_PROGRESS`` is ``lines`` — set by
-``kdlab run`` for the notebook's kernel, whose stderr it relays to the terminal.
+``kdlab run`` for the notebook's kernel, whose stderr it relays to the terminal — and in any Jupyter kernel, where a
+tqdm widget would not survive saving the notebook.
 """
 
 from __future__ import annotations
@@ -14,14 +16,21 @@ import time
 from kdlab.paths import PROGRESS_ENV
 
 
+def in_kernel() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, papermill, nbval): its stderr is ipykernel's stream."""
+    return type(sys.stderr).__module__.split(".")[0] == "ipykernel"
+
+
 def progress_lines_enabled() -> bool:
-    """True when ``$KDLAB_PROGRESS`` is ``lines`` (``kdlab run`` sets it for the kernel): print lines, not a bar.
+    """True when ``$KDLAB_PROGRESS`` is ``lines`` (``kdlab run`` sets it for the kernel) or inside any Jupyter
+    kernel: print lines, not a bar.
 
     A tqdm bar in a kernel is a widget (or thousands of carriage-return updates) that a terminal running the
-    notebook through papermill never sees; a compact line on stderr is streamed to it by ``kdlab run`` and stays
-    readable in the executed notebook.
+    notebook through papermill never sees, and that a saved notebook, reopened, shows as "Error displaying widget:
+    model not found"; a compact line on stderr is streamed to the terminal by ``kdlab run``, shows live in
+    JupyterLab, and reads the same in the saved notebook. A terminal script keeps tqdm's text bar.
     """
-    return os.environ.get(PROGRESS_ENV, "").strip().lower() == "lines"
+    return os.environ.get(PROGRESS_ENV, "").strip().lower() == "lines" or in_kernel()
 
 
 def format_duration(seconds: float) -> str:

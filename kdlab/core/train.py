@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text only: in a notebook fit prints lines instead (progress_lines_enabled)
 
 from kdlab.core.batches import LocalBatches, ShardedBatches
 from kdlab.core.checkpoint import load_checkpoint as _load_checkpoint

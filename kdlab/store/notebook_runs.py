@@ -1,8 +1,8 @@
 """``kdlab run``: execute a notebook through papermill into the run store, never leaving a fake result.
 
-The notebook's parameters cell defines which names may be set; an unknown profile or parameter is refused before
-anything runs. Execution happens in a staging folder (``runs/<stem>/.staging/<run_id>``) whose path the kernel
-gets as ``$KDLAB_RUN_DIR``; the notebook's ``run.finish()`` writes its metrics and env there, papermill saves the
+The notebook's parameters cell defines which names may be set, and their types; an unknown profile or parameter, or
+a value of the wrong type, is refused before anything runs (``kdlab.store.parameters``). Execution happens in a
+staging folder (``runs/<stem>/.staging/<run_id>``) whose path the kernel gets as ``$KDLAB_RUN_DIR``; the notebook's ``run.finish()`` writes its metrics and env there, papermill saves the
 executed notebook next to them, and only then is ``COMPLETE`` written and the folder renamed into place. A failed
 cell, a notebook that never called ``run.finish()``, or Ctrl-C leaves the run marked ``FAILED`` with the reason.
 
@@ -28,10 +28,9 @@ from kdlab import paths
 from kdlab.jsonio import write_json_atomic
 from kdlab.paths import PROGRESS_ENV
 from kdlab.store.layout import COMPLETE, FAILED, RUN_DIR_ENV, STAGING, new_run_id
+from kdlab.store.parameters import validate
 from kdlab.store.provenance import peak_memory_mb
 from kdlab.store.runs import finalize
-
-PROFILES = ("quick", "full", "paper")
 
 
 def notebooks_dir() -> Path:
@@ -57,54 +56,6 @@ def resolve_notebook(name: str) -> Path:
         return matches[0]
     names = ", ".join(p.stem for p in available_notebooks()) or "none found"
     raise ValueError(f"unknown notebook {name!r}; choose one of: {names}")
-
-
-def notebook_parameters(path: Path) -> dict[str, Any]:
-    """Names and defaults of the notebook's ``parameters`` cell (via papermill's inspection)."""
-    import papermill
-
-    found = papermill.inspect_notebook(str(path))
-    if not found:
-        raise ValueError(f"{path.name} has no cell tagged 'parameters'; papermill cannot set its parameters")
-    return {name: info.get("default") for name, info in found.items()}
-
-
-def parse_value(text: str) -> Any:
-    """Type a command-line value the way papermill's ``-p`` does: bool, int, float, None, else string."""
-    lowered = text.strip()
-    if lowered in ("True", "true"):
-        return True
-    if lowered in ("False", "false"):
-        return False
-    if lowered in ("None", "none", "null"):
-        return None
-    for cast in (int, float):
-        try:
-            return cast(lowered)
-        except ValueError:
-            pass
-    try:
-        value = json.loads(lowered)
-        if isinstance(value, (list, dict)):
-            return value
-    except json.JSONDecodeError:
-        pass
-    return text
-
-
-def validate(path: Path, profile: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """Check profile and parameter names against the notebook; returns the parameters to inject."""
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; valid profiles: {', '.join(PROFILES)}")
-    known = notebook_parameters(path)
-    unknown = sorted(set(overrides) - set(known))
-    if unknown:
-        raise ValueError(
-            f"{path.name} has no parameter {', '.join(unknown)}; valid parameters: {', '.join(sorted(known))}"
-        )
-    if "PROFILE" not in known:
-        raise ValueError(f'{path.name}\'s parameters cell defines no PROFILE; add PROFILE = "quick" to it')
-    return {"PROFILE": profile, **overrides}
 
 
 # Escape sequences (CSI like colours and cursor moves, OSC titles, two-byte ESC codes) and other control characters
@@ -292,11 +243,21 @@ def run_notebook(
         error = (staging / FAILED).read_text().strip() or "the notebook marked its run failed"
     if not error and not (staging / "NOTEBOOK_DONE").exists():
         error = "the notebook finished without calling run.finish(); its results are incomplete"
+    _record_execution(staging, began)  # a failed run too: how long it ran before it failed
     if error:
         final = finalize(staging, status=FAILED, message=error)
         raise RuntimeError(f"{path.name} failed: {error} (run marked failed: {final})")
+    return finalize(staging, status=COMPLETE)
+
+
+def _record_execution(staging: Path, began: float) -> None:
+    """Add who executed the run, its wall time and peak memory to env.json (written by ``run.finish()``, or here
+    alone for a run that failed before it)."""
     env_path = staging / "env.json"
-    env = json.loads(env_path.read_text()) if env_path.exists() else {}
+    try:
+        env = json.loads(env_path.read_text()) if env_path.exists() else {}
+    except (OSError, ValueError):
+        env = {}
     env.update(
         {
             "executed_by": "kdlab run",
@@ -305,4 +266,3 @@ def run_notebook(
         }
     )
     write_json_atomic(env_path, env)
-    return finalize(staging, status=COMPLETE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,31 @@ class RunInfo:
         for path in sorted(self.artifact_files.values(), key=lambda p: p.suffix == ".png", reverse=True):
             out[path.stem] = path
         return out
+
+    @property
+    def duration_s(self) -> float | None:
+        """How long the run ran: its recorded wall time (the notebook's, else ``kdlab run``'s); for a run that failed
+        before recording one, from its start (the run id's UTC time) to its FAILED marker; None if neither is known."""
+        for key in ("wall_time_s", "papermill_wall_time_s"):
+            value = self.env.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+                return float(value)
+        try:
+            began = datetime.strptime(self.run_id[:15], "%Y%m%d-%H%M%S").replace(tzinfo=timezone.utc).timestamp()
+            ended = (self.path / FAILED).stat().st_mtime
+        except (ValueError, OSError):
+            return None
+        return ended - began if ended >= began else None
+
+    @property
+    def error(self) -> str:
+        """A failed run's error as recorded in its FAILED marker (empty for other runs)."""
+        if self.status != "failed":
+            return ""
+        try:
+            return (self.path / FAILED).read_text(errors="replace").strip()
+        except OSError:
+            return ""
 
     def artifact(self, name: str) -> Path:
         """Path of artifact ``name`` (a full file name, or a stem); FileNotFoundError naming the run if missing."""

@@ -8,7 +8,9 @@ only by ``kdlab publish RUN_DIR``:
 - a run is published only when it is complete, finished by ``kdlab run`` (its executed notebook exists), made from a
   committed tree, of the ``full`` or ``paper`` profile, with valid claims;
 - what is copied is what the run store wrote — ``params.json``, ``env.json``, ``metrics.json``, ``claims.json``,
-  ``COMPLETE`` and the artifacts — less model weights (``*.pt``) and any file over ``MAX_FILE_MB``; the executed
+  ``COMPLETE`` and the artifacts — less model weights (``*.pt``) and any file over ``MAX_FILE_MB``, and with the
+  absolute paths in the three JSON files made store-relative (``teacher_source``: ``01_…/<run_id>``, not the
+  publishing machine's ``/home/…/runs/01_…/<run_id>``); the executed
   notebook is rendered to ``notebook.html`` with nbconvert; ``PUBLISHED.json`` says where the run came from and
   what was left out;
 - the new run replaces the previous reference run of the same notebook and profile;
@@ -30,8 +32,8 @@ from pathlib import Path
 from kdlab import paths as _paths
 from kdlab.claim_record import FILE as CLAIMS_FILE
 from kdlab.claim_record import read_claims
-from kdlab.jsonio import write_json_atomic
-from kdlab.store.layout import COMPLETE, STAGING
+from kdlab.jsonio import read_json_object, write_json_atomic
+from kdlab.store.layout import COMPLETE, STAGING, store_relative
 from kdlab.store.reader import RunInfo, list_runs, read_run
 
 REFERENCE_ENV = "KDLAB_REFERENCE"
@@ -39,6 +41,7 @@ MANIFEST = "MANIFEST"
 PUBLISHED = "PUBLISHED.json"
 PROFILES = ("full", "paper")  # the profiles that are published; quick runs are what a student makes themselves
 RUN_FILES = ("params.json", "env.json", "metrics.json", CLAIMS_FILE, COMPLETE)
+RELATIVE_FILES = ("params.json", "env.json", "metrics.json")  # absolute paths in them are published store-relative
 LEFT_OUT_SUFFIXES = (".pt", ".pth", ".ckpt")  # model weights: large, and no page reads them
 MAX_FILE_MB = 8.0
 BUDGET_MB = 25.0  # the whole reference/ folder
@@ -159,7 +162,12 @@ def _copy_run(source: Path, dest: Path) -> list[dict]:
     """Copy the run's files into ``dest``; returns what was left out and why."""
     left_out = []
     for name in RUN_FILES:
-        if (source / name).is_file():
+        if not (source / name).is_file():
+            continue
+        found, _ = read_json_object(source / name) if name in RELATIVE_FILES else (None, "")
+        if found is not None:  # published with its absolute paths store-relative
+            write_json_atomic(dest / name, store_relative(found, source.parent.parent))
+        else:
             shutil.copy2(source / name, dest / name)
     folder = source / "artifacts"
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
