@@ -60,8 +60,8 @@ def t_ticks(values: Any, keep: Sequence[float] = (20.0,)) -> list[float]:
     return sorted(ticks)
 
 
-DASHES = ([1, 0], [7, 4], [2, 3], [8, 3, 2, 3])
-DASH_WORDS = ("solid", "dashed", "dotted", "dash-dotted")
+DASHES = ([1, 0], [7, 4], [2, 3], [8, 3, 2, 3], [14, 4], [4, 2, 1, 2, 1, 2])
+DASH_WORDS = ("solid", "dashed", "dotted", "dash-dotted", "long-dashed", "dash-dot-dotted")
 
 
 def legend(title: str | None = None, **kw: Any) -> alt.Legend:
@@ -133,11 +133,17 @@ def lines(
     if dash:
         names = list(dict.fromkeys(str(v) for v in df[dash]))[: len(DASHES)]
         dash_scale = alt.Scale(domain=names, range=list(DASHES[: len(names)]))
-        dash_legend = (
-            None
-            if dash == color
-            else legend(dash_title, symbolType="stroke", symbolStrokeWidth=2, symbolStrokeColor="#444444")
-        )
+        stroke = {"symbolType": "stroke", "symbolStrokeWidth": 2}
+        if dash == color:  # one legend: Vega-Lite merges two channels of one field under one title
+            dash_title = color_title
+            enc["color"] = alt.Color(
+                f"{color}:N",
+                title=color_title,
+                legend=legend(color_title, **stroke),
+                sort=None,
+                scale=scale,
+            )
+        dash_legend = legend(dash_title, **stroke, **({} if dash == color else {"symbolStrokeColor": "#444444"}))
         enc["strokeDash"] = alt.StrokeDash(f"{dash}:N", title=dash_title, legend=dash_legend, scale=dash_scale)
     point = alt.OverlayMarkDef(size=40 if points else 12, filled=True)
     chart = alt.Chart(df).mark_line(point=point, clip=True).encode(**enc).properties(height=height)
@@ -189,6 +195,9 @@ def _rules(
         legend=legend(title, symbolType="stroke", symbolStrokeColor=color, symbolStrokeWidth=2) if title else None,
     )
     pos = alt.X("at:Q") if channel == "x" else alt.Y("at:Q")
+    if title is None:  # no legend: the dash is the mark's own, so the chart's line-style legend stays whole
+        rule = alt.Chart(df).mark_rule(color=color, strokeWidth=1.5, clip=True, strokeDash=list(dash))
+        return rule.encode(pos, tooltip=alt.Tooltip("what:N", title=""))
     return (
         alt.Chart(df)
         .mark_rule(color=color, strokeWidth=1.5, clip=True)
@@ -205,13 +214,21 @@ def vrules(rows: Sequence[tuple[float, str]], color: str = "#555555", title: str
     return _rules(rows, "x", title, color, (5, 4))
 
 
-def hrule(y: float, text: str, color: str = "#555555", title: str = "marked") -> alt.Chart:
+def hrule(y: float, text: str, color: str = "#555555", title: str | None = "marked") -> alt.Chart:
     """A dashed horizontal line at ``y``, named in the legend."""
     return _rules([(y, text)], "y", title, color, (2, 3))
 
 
 def hrules(rows: Sequence[tuple[float, str]], color: str = "#555555", title: str = "marked") -> alt.Chart:
     return _rules(rows, "y", title, color, (2, 3))
+
+
+def _uses(layer: Any, channel: str) -> bool:
+    """Whether a chart (or any layer inside it) encodes ``channel``."""
+    if isinstance(layer, alt.LayerChart):
+        return any(_uses(inner, channel) for inner in layer.layer)
+    encoding = getattr(layer, "encoding", alt.Undefined)
+    return encoding is not alt.Undefined and getattr(encoding, channel, alt.Undefined) is not alt.Undefined
 
 
 def show(*layers: Any, where: Any = None, zoom: bool = True, under: Sequence[Any] = ()) -> None:
@@ -221,8 +238,9 @@ def show(*layers: Any, where: Any = None, zoom: bool = True, under: Sequence[Any
     layers = [layer for layer in layers if layer is not None]
     main = layers[0].interactive() if zoom else layers[0]
     chart = alt.layer(*under, main, *layers[1:]) if under or len(layers) > 1 else main
-    if isinstance(chart, alt.LayerChart):
-        chart = chart.resolve_scale(strokeDash="independent", shape="independent")
+    if isinstance(chart, alt.LayerChart):  # keep apart only the channels that two layers use for different things
+        kept = {c: "independent" for c in ("strokeDash", "shape") if sum(_uses(layer, c) for layer in layers) > 1}
+        chart = chart.resolve_scale(**kept) if kept else chart
     # fit the width to the container but keep the plot's own height: with Streamlit's default ("fit", padding
     # included) a legend below the plot would squeeze the plot instead of adding to the height
     chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))

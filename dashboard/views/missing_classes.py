@@ -218,6 +218,7 @@ def main() -> None:
     z = lesson.shown(lambda: data.arrays(run, "confusion.npz"))
     if z is not None:
         st.subheader("Where the errors go: confusions before and after the shift")
+        st.caption(f"Of {overlay.name_of([run], '04')[run.run_id]} (the first run picked above).")
         left, right = st.columns([3, 2])
         ui.pyplot(lambda: confusion_figure(z), left)
         left.caption(ui.source(run))
