@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, lesson, overlay, paper, ui
+from dashboard.views import temperature_example as example
 
 TEMPERATURES = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 13.0, 16.0, 20.0, 30.0, 50.0, 100.0]
 
@@ -57,48 +58,6 @@ def prob_chart(bars: list[tuple[str, str, np.ndarray]], floor: float, label: int
             ],
         )
         .properties(height=320)
-    )
-
-
-def example_table(run, logits: np.ndarray, labels: np.ndarray, indices: np.ndarray) -> None:
-    """The paper's 2 (p(3) = 10⁻⁶, p(7) = 10⁻⁹ at T = 1) beside this run's most 3-like and most 7-like saved 2s."""
-    st.subheader("The paper's example beside ours")
-    twos = np.flatnonzero(labels == paper.EXAMPLE_2["label"])
-    if not len(twos):
-        st.caption("This run saved no test image of a 2, so the paper's example (§1) has nothing to stand beside.")
-        return
-    p1 = data.softmax(logits[twos], 1.0)
-    ratio = np.log10(np.clip(p1[:, 3], 1e-300, None)) - np.log10(np.clip(p1[:, 7], 1e-300, None))
-    picks = dict.fromkeys([int(twos[np.argmax(ratio)]), int(twos[np.argmin(ratio)])])
-    ex = paper.EXAMPLE_2
-    rows = [
-        {
-            "": "paper (§1): a 2",
-            "p(2) at T = 1": "≈ 1",
-            "p(3) at T = 1": f"{ex['p3']:.0e}",
-            "p(7) at T = 1": f"{ex['p7']:.0e}",
-            "p(3) / p(7)": f"{ex['p3'] / ex['p7']:.0f}× (a 3 rather than a 7)",
-            f"p(3), p(7) at T = {paper.MNIST_T:g}": "not given",
-        }
-    ]
-    for k in picks:
-        p = data.softmax(logits[k], 1.0)
-        hot = data.softmax(logits[k], paper.MNIST_T)
-        r = p[3] / max(p[7], 1e-300)
-        rows.append(
-            {
-                "": f"ours: test image {int(indices[k])} (a 2)",
-                "p(2) at T = 1": f"{p[2]:.4f}",
-                "p(3) at T = 1": f"{p[3]:.1e}",
-                "p(7) at T = 1": f"{p[7]:.1e}",
-                "p(3) / p(7)": f"{r:.3g}× (a 3 rather than a 7)" if r >= 1 else f"{1 / r:.3g}× (a 7 rather than a 3)",
-                f"p(3), p(7) at T = {paper.MNIST_T:g}": f"{hot[3]:.3f}, {hot[7]:.3f}",
-            }
-        )
-    st.table(pd.DataFrame(rows), hide_index=True)
-    st.caption(
-        "At T = 1 both numbers are tiny, so they barely move a cross-entropy; at the paper's T = 20 they become "
-        "large enough to learn from while keeping their order. " + ui.source(run)
     )
 
 
@@ -209,6 +168,30 @@ def tail_section(chosen) -> None:
     )
 
 
+def same_image(chosen, saved: dict, run, i: int, temperature: float) -> tuple[list, float]:
+    """The bars of every chosen run that saved the test image ``i`` of ``run`` (its teacher, and its distilled
+    student when notebook 03 saved one) at ``temperature``, and the axis floor: the smallest of them at T = 1 (so the
+    axis stays put as T moves and the flattening shows)."""
+    index = np.asarray(saved[run.run_id].get("indices", np.arange(len(saved[run.run_id]["labels"]))))[i]
+    names, everything = overlay.name_of(chosen, "01"), data.load_runs()
+    bars, at_one = [], []
+    for r in chosen:
+        zr = saved.get(r.run_id)
+        where = (
+            [] if zr is None else np.flatnonzero(np.asarray(zr.get("indices", np.arange(len(zr["labels"])))) == index)
+        )
+        if r.run_id == run.run_id:
+            where = [i]
+        if not len(where):
+            continue
+        nets = [(names[r.run_id], overlay.colour(r, everything), zr["teacher_logits"][int(where[0])])]
+        if zr.get("student_logits") is not None:  # notebook 03 saves its distilled student's logits too
+            nets.append((f"{names[r.run_id]}: its distilled student", "#8c8c8c", zr["student_logits"][int(where[0])]))
+        bars += [(who, col, data.softmax(z, temperature)) for who, col, z in nets]
+        at_one += [data.softmax(z, 1.0) for _, _, z in nets]
+    return bars, max(1e-30, float(min(p.min() for p in at_one)) / 3)
+
+
 def main() -> None:
     lesson.header(
         "01",
@@ -250,30 +233,10 @@ def main() -> None:
         "Temperature T", options=TEMPERATURES, value=1.0, key="temperature", format_func=lambda t: f"{t:g}"
     )
     label, test_index = int(labels[i]), int(indices[i])
-    names, everything = overlay.name_of(chosen, "01"), data.load_runs()
-    bars, at_one = [], []
-    for r in chosen:  # every chosen run that saved the same test image
-        zr = saved.get(r.run_id)
-        if zr is None:
-            continue
-        where = np.flatnonzero(np.asarray(zr.get("indices", np.arange(len(zr["labels"])))) == test_index)
-        if r.run_id == run.run_id:
-            where = np.array([i])
-        if not len(where):
-            continue
-        k = int(where[0])
-        bars.append(
-            (names[r.run_id], overlay.colour(r, everything), data.softmax(zr["teacher_logits"][k], temperature))
-        )
-        at_one.append(data.softmax(zr["teacher_logits"][k], 1.0))
-        if zr.get("student_logits") is not None:  # notebook 03 saves its distilled student's logits too
-            student_k = zr["student_logits"][k]
-            bars.append((f"{names[r.run_id]}: its distilled student", "#8c8c8c", data.softmax(student_k, temperature)))
-            at_one.append(data.softmax(student_k, 1.0))
+    bars, floor = same_image(chosen, saved, run, i, temperature)
     teacher = bars[0][2]
     student_logits = z.get("student_logits")
     student = data.softmax(student_logits[i], temperature) if student_logits is not None else None
-    floor = max(1e-30, float(min(p.min() for p in at_one)) / 3)  # fixed across T: the flattening shows
     runner_up = int(np.argsort(teacher)[-2])
 
     m = st.columns(4)
@@ -306,7 +269,7 @@ def main() -> None:
         probs = pd.DataFrame({"class": list(range(10)), **{who: p for who, _, p in bars}})
         st.dataframe(probs.style.format({who: "{:.3e}" for who, _, _ in bars}), hide_index=True)
 
-    example_table(run, teacher_logits, labels, indices)
+    example.example_table(run, teacher_logits, labels, indices)
     entropy_section(chosen, {k: v["teacher_logits"] for k, v in saved.items()}, temperature)
     tail_section(chosen)
     st.subheader("The paper's claims, as these runs tested them")
