@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import altair as alt
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import charts, data, ui
 from kdlab.store.reader import RunInfo
 
 # (origin, profile) -> the colour of that store's newest run of that profile; older runs take OLDER in turn
@@ -45,7 +45,7 @@ def _rank(run: RunInfo, runs: list[RunInfo]) -> int:
 
 
 def series(run: RunInfo, runs: list[RunInfo] | None = None, page_nb: str | None = None) -> str:
-    """``yours · quick · 2026-12-04 15:40`` / ``reference · full``; `` · 03`` appended for a run of another notebook
+    """``yours · quick · 2026-12-04 15:40`` / ``reference · full``; `` · notebook 03`` appended for a run of another notebook
     than the page's (lesson 01 also reads notebook 03's soft targets)."""
     runs = data.load_runs() if runs is None else runs
     peers = _peers(run, runs)
@@ -79,8 +79,6 @@ def scale(chosen: Iterable[RunInfo], page_nb: str | None = None) -> alt.Scale:
 
 def color(chosen: Iterable[RunInfo], page_nb: str | None = None, field: str = "run", title: str = "run"):
     """``alt.Color`` of the run series with the legend below the plot."""
-    from dashboard import charts
-
     return alt.Color(f"{field}:N", title=title, scale=scale(chosen, page_nb), sort=None, legend=charts.legend(title))
 
 
