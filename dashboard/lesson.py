@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import board, data, overlay, scoreboard, ui
 from kdlab.store.reader import RunInfo
 from kdlab.syllabus import STEMS
 
@@ -48,48 +47,41 @@ def shown(make: Callable[[], T], where: Any = None) -> T | None:
 
 
 def verdict(claim) -> str:
-    """``✅ holds`` or ``❌ does not hold``."""
-    return ("✅ " if claim.holds else "❌ ") + claim.verdict
-
-
-def margin_noise(claim) -> str:
-    """``+89 / 21.3``: how far inside (+) or outside (−) the threshold, then the yardstick (``—`` for an exact test)."""
-    if claim.margin is None:
-        return "—"
-    margin = ("+" if claim.margin > 0 else "") + ui.fmt(claim.margin)
-    return f"{margin} / {ui.fmt(claim.noise) if claim.noise is not None else '—'}"
+    """``holds`` / ``weaker`` / ``does not hold`` in words (no emoji: it must read without an emoji font)."""
+    return scoreboard.verdict_of({"verdict": getattr(claim, "verdict", ""), "holds": getattr(claim, "holds", False)})
 
 
 def run_claims(run: RunInfo) -> dict[str, Any]:
     """The run's claims by id ({} when its claims.json cannot be read)."""
-    found, _ = data.claims(run)
+    found, _ = scoreboard.read(run)
     return {c.id: c for c in found or []}
 
 
-def claims_box(run: RunInfo, prefix: str | None = None) -> None:
-    """The paper's claims as this run tested them (its ``claims.json``): statement, the paper's figure, ours, verdict.
+def claims_box(runs: RunInfo | list[RunInfo], prefix: str | None = None, page_nb: str | None = None):
+    """The paper's claims as these runs tested them (their ``claims.json``): one row per claim, the paper's figure,
+    then a column per run with its verdict chip, figure, margin and noise (``dashboard/board.py``).
 
     ``prefix`` keeps only ids that start with it (e.g. ``"03.sweep"`` under the sweep)."""
-    found, problem = data.claims(run)
-    if found is None:
-        st.warning(f"{problem} {data.rerun_hint(run)}")
-        return
-    found = [c for c in found if prefix is None or c.id.startswith(prefix)]
-    if not found:
-        st.caption("This run recorded no claims here.")
-        return
-    rows = [
-        {
-            "claim (§)": f"{c.statement} ({c.section})",
-            "paper": c.paper,
-            "this run": c.ours,
-            "verdict": verdict(c),
-            "judged by": c.judged_by,
-        }
-        for c in found
-    ]
-    st.table(pd.DataFrame(rows), hide_index=True)
-    st.caption(
-        f"Read from the run's `claims.json` ({sum(c.holds for c in found)} of {len(found)} hold); the verdicts are the "
-        "notebook's, computed from its numbers and their noise. " + ui.source(run)
-    )
+    runs = [runs] if isinstance(runs, RunInfo) else list(runs)
+    everything = data.load_runs()
+    columns, problems = [], []
+    for run in runs:
+        found, problem = scoreboard.read(run)
+        if found is None:
+            problems.append(f"{problem} {data.rerun_hint(run)}")
+            continue
+        found = [c for c in found if prefix is None or c.id.startswith(prefix)]
+        columns.append((overlay.series(run, everything, page_nb), {data.notebook_key(run): (run, found)}))
+    nbs = list(dict.fromkeys(nb for _, col in columns for nb in col))
+    table, shown = board.render([(nb, None) for nb in nbs], columns, set(scoreboard.VERDICTS))
+    if shown:
+        st.markdown(table, unsafe_allow_html=True)
+        counts = scoreboard.tally([v for _, col in columns for _, rows in col.values() for v in rows])
+        st.caption(
+            f"Read from each run's `claims.json` ({scoreboard.tally_text(counts)}); the verdicts are the notebook's, "
+            "computed from its numbers and their noise. Open a claim for its statement and the rule that judged it."
+        )
+    elif columns:
+        st.caption("These runs recorded no claims here.")
+    for problem in problems:
+        st.warning(problem)

@@ -126,14 +126,15 @@ def cell(text: Any) -> str:
 
 
 def fmt_pct(x: Any, digits: int = 1, sign: bool = False) -> str:
-    """``58.9 %`` (``—`` for a missing value); ``sign`` gives ``+1.4 %``."""
+    """``58.9 %`` (``—`` for a missing value); ``sign`` gives ``+1.4 %`` / ``−1.4 %`` (U+2212, as the charts)."""
     try:
         x = float(x)
     except (TypeError, ValueError):
         return "—"
     if not math.isfinite(x):
         return "—"
-    return f"{x:+.{digits}f} %" if sign else f"{x:.{digits}f} %"
+    text = f"{x:+.{digits}f} %" if sign else f"{x:.{digits}f} %"
+    return text.replace("-", "\u2212")  # the charts' minus sign (U+2212), everywhere
 
 
 def fmt_t(t: Any) -> str:

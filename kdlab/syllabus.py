@@ -54,3 +54,4 @@ LESSONS = (
 
 STEMS = {lesson.number: lesson.stem for lesson in LESSONS}  # "03" -> "03_mnist_distillation"
 PAGES = {lesson.number: lesson.page for lesson in LESSONS}  # "03" -> "views/distillation.py"
+TITLES = {lesson.number: lesson.title for lesson in LESSONS}  # "03" -> "Distillation & sweeps"

@@ -6,6 +6,7 @@ an unexpected exception; the numbers in the paper's units beside the paper's."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -17,13 +18,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fixtures_runs, under any pytest import mode
 from fixtures_runs import (  # noqa: E402
     BROKEN,
-    CLAIMS,
-    CLAIMS_BROKEN,
     FAILED_REASON,
     GOOD,
     build_store,
     good_artifacts,
-    write_claims,
     write_run,
 )
 
@@ -149,99 +147,7 @@ def test_runs_page_selects_the_run_in_its_link(monkeypatch, store):
 # ----------------------------------------------------------------------------------------------- Claims
 
 
-def claims_tables(at) -> pd.DataFrame:
-    """Every claims table on the page, stacked (index: claim id)."""
-    return pd.concat([t.value for t in at.table if t.value.index.name == "claim"])
-
-
-def test_claims_page_is_the_default_and_shows_every_claim(monkeypatch, store):
-    at = open_app(monkeypatch, store)  # no page: the default one
-    assert at.title[0].value == "Claims"
-    assert "**7 of 8 claims hold in your newest quick runs**" in texts(at.markdown)
-    assert "full: 3 of 3 hold" in texts(at.caption)
-    table = claims_tables(at)
-    ids = [c["id"] for claims in CLAIMS.values() for c in claims]
-    assert set(table.index) == set(ids)
-    row = table.loc["03.distilled_beats_baseline"]
-    assert row["§"] == "§3" and row["paper"] == "74 vs 146 errors"
-    assert row["quick: ours"] == "80 vs 150 errors" and row["quick: verdict"] == "✅ holds"
-    assert row["quick: margin / noise"] == "+70 / 9.5"
-    assert row["full: ours"] == "76 vs 146 errors" and row["full: verdict"] == "✅ holds"
-    near = table.loc["03.distilled_near_teacher"]
-    assert near["quick: verdict"] == "❌ does not hold" and near["quick: margin / noise"] == "-4.4 / 7.2"
-    assert near["full: verdict"] == "✅ holds"
-    assert table.loc["03.sweep_mid_t_best_30", "quick: verdict"] == "not tested"  # only the full run tests it
-    assert table.loc["03.sweep_mid_t_best_30", "full: margin / noise"] == "+0.5 / —"  # no noise: an exact test
-    # which run each column came from: the newest complete run per notebook × profile, with a link to it
-    captions = texts(at.caption)
-    newest_quick_03 = BROKEN["missing_artifact"][1]  # complete, newer than the good quick run, has claims
-    assert f"run `03_mnist_distillation/{newest_quick_03}` · profile **quick**" in captions
-    assert f"run `03_mnist_distillation/{GOOD['03_full']}` · profile **full**" in captions
-    assert str(store / "03_mnist_distillation" / GOOD["03_full"]) in captions
-    assert GOOD["03_quick"] not in captions  # superseded by the newer complete quick run
-    links = {link.value: link.proto for link in at.page_link}
-    link = links[f"Run {GOOD['03_full']} on the Runs page"]
-    assert link.page == "runs" and link.query_string == f"run={GOOD['03_full']}"
-    for name in ("failed", "half_written", "staging", "empty"):  # not complete: never a source of claims
-        assert BROKEN[name][1] not in captions
-
-
-def test_claims_page_one_run_with_valid_claims(monkeypatch, tmp_path):
-    """A store with one complete run and a valid claims.json: its claim and verdict, the others say what to run."""
-    write_run(tmp_path, "04_missing_class_bias", "20261201-000000-claim1", claims=CLAIMS["04"])
-    at = open_app(monkeypatch, tmp_path)
-    table = claims_tables(at)
-    assert list(table.index) == ["04.bias_recovers_3s"]
-    assert table.loc["04.bias_recovers_3s", "quick: verdict"] == "✅ holds"
-    assert "**1 of 1 claims hold in your newest quick runs**" in texts(at.markdown)
-    assert not at.warning and not at.error
-    infos = texts(at.info)
-    for nb in ("01", "02", "03", "05", "06"):
-        assert f"kdlab run {nb} --profile quick" in infos
-    assert "kdlab run 04 --profile quick" not in infos
-
-
-def test_claims_page_verdict_follows_the_file(monkeypatch, tmp_path):
-    """The check can fail: the same run's claim, rewritten with holds false, shows "does not hold" (no cache)."""
-    claim = {**CLAIMS["03_quick"][0]}
-    folder = write_run(tmp_path, "03_mnist_distillation", "20261201-000000-flip01", claims=[claim])
-    at = open_app(monkeypatch, tmp_path)
-    assert claims_tables(at).loc["03.distilled_beats_baseline", "quick: verdict"] == "✅ holds"
-    assert "**1 of 1 claims hold" in texts(at.markdown)
-    write_claims(folder, "03_mnist_distillation", "quick", [{**claim, "holds": False, "margin": -3.0}])
-    at.run()
-    assert not at.exception
-    row = claims_tables(at).loc["03.distilled_beats_baseline"]
-    assert row["quick: verdict"] == "❌ does not hold" and row["quick: margin / noise"] == "-3 / 9.5"
-    assert "**0 of 1 claims hold" in texts(at.markdown)
-
-
-def test_claims_page_hostile_store_warns_and_goes_on(monkeypatch, store):
-    """claims.json missing, not JSON, unknown schema: a warning naming the run and read_claims' problem each."""
-    from kdlab.claim_record import read_claims
-
-    at = open_app(monkeypatch, store)
-    warnings = [w.value for w in at.warning]
-    for name, (nb, run_id, profile) in CLAIMS_BROKEN.items():
-        problem = read_claims(store / nb / run_id)[1]
-        assert problem, name
-        hits = [w for w in warnings if f"{nb}/{run_id}" in w]
-        assert len(hits) == 1 and problem in hits[0] and f"profile {profile}" in hits[0], (name, warnings)
-    text = "\n".join(warnings)
-    assert "claims.json is missing" in text and "claims.json is not valid JSON" in text
-    assert "unknown schema 'kdlab.claims/99'" in text
-    # the good quick runs of the same notebooks still show their claims, without a column for the bad run
-    table04 = next(t.value for t in at.table if "04.bias_recovers_3s" in t.value.index)
-    assert table04.loc["04.bias_recovers_3s", "quick: verdict"] == "✅ holds"
-    assert not [c for c in table04.columns if c.startswith("full")]
-
-
-def test_claims_page_refuses_claims_of_another_notebook(monkeypatch, tmp_path):
-    folder = write_run(tmp_path, "05_speech_frames", "20261201-000000-stray1")
-    write_claims(folder, "04_missing_class_bias", "quick", CLAIMS["04"])  # a 04 claims.json in a 05 run
-    at = open_app(monkeypatch, tmp_path)
-    assert "holds claim(s) of another notebook: 04.bias_recovers_3s" in texts(at.warning)
-    assert not [t for t in at.table if t.value.index.name == "claim"]
+# the scoreboard's own tests: tests/test_dashboard_claims.py
 
 
 # ----------------------------------------------------------------------------------------------- Lesson pages
@@ -261,10 +167,24 @@ def charts_of(at) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
 
 
-def pick(at, key: str, run_id: str):
-    """Choose the run ``run_id`` in the selectbox ``key`` and rerun."""
-    box = at.selectbox(key=key)
-    box.set_value(next(o for o in box.options if run_id in o)).run()
+def series(run_id: str, profile: str = "quick", origin: str = "yours") -> str:
+    """The name a run carries in pickers and legends (dashboard/overlay.py): ``yours · quick · 2026-11-02 10:00``."""
+    r = run_id
+    return f"{origin} · {profile} · {r[:4]}-{r[4:6]}-{r[6:8]} {r[9:11]}:{r[11:13]}"
+
+
+CELL = re.compile(r'<td data-claim="([^"]+)" data-run="([^"]+)" data-verdict="([^"]+)">')
+
+
+def verdicts(at) -> dict[tuple[str, str], str]:
+    """(claim id, run column) -> verdict, from the claims table(s) of a page (dashboard/board.py)."""
+    return {(c, r): v for m in at.markdown for c, r, v in CELL.findall(str(m.value))}
+
+
+def pick(at, key: str, run_id: str, profile: str = "quick"):
+    """Draw only the run ``run_id`` (multiselect ``key``) and rerun."""
+    box = at.multiselect(key=key)  # a run of another notebook than the page's carries " · notebook NN"
+    box.set_value([next(o for o in box.options if o.startswith(series(run_id, profile)))]).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -281,7 +201,7 @@ def test_every_lesson_page_opens_with_its_two_sentences(monkeypatch, store, nb, 
 
 
 def test_soft_targets_slider_changes_the_numbers(monkeypatch, store):
-    at = pick(open_app(monkeypatch, store, LESSONS["01"]), "soft_run", GOOD["03_quick"])
+    at = pick(open_app(monkeypatch, store, LESSONS["01"]), "soft_runs", GOOD["03_quick"])
     cold = metric_values(at)
     assert cold["teacher p(label 3) at T=1"] == "1.0000"
     at.select_slider(key="temperature").set_value(20.0).run()
@@ -296,7 +216,7 @@ def test_soft_targets_slider_changes_the_numbers(monkeypatch, store):
 
 def test_soft_targets_numbers_follow_eq1(monkeypatch, store):
     """The shown probability is eq. 1 applied to the saved logits (independent recomputation)."""
-    at = pick(open_app(monkeypatch, store, LESSONS["01"]), "soft_run", GOOD["03_quick"])
+    at = pick(open_app(monkeypatch, store, LESSONS["01"]), "soft_runs", GOOD["03_quick"])
     at.selectbox(key="image").set_value(2)
     at.select_slider(key="temperature").set_value(5.0).run()
     z = np.load(store / "03_mnist_distillation" / GOOD["03_quick"] / "artifacts" / "soft_targets.npz")
@@ -307,14 +227,15 @@ def test_soft_targets_numbers_follow_eq1(monkeypatch, store):
 
 def test_soft_targets_default_to_lesson_01_which_has_no_student(monkeypatch, store):
     at = open_app(monkeypatch, store, LESSONS["01"])
-    options = at.selectbox(key="soft_run").options
-    assert not any(BROKEN["missing_artifact"][1] in o or BROKEN["half_written"][1] in o for o in options)
-    assert at.selectbox(key="soft_run").value.startswith("01")  # the lesson's own run first
+    picker = at.multiselect(key="soft_runs")
+    assert series(BROKEN["missing_artifact"][1]) not in picker.options  # no soft_targets.npz: not offered
+    assert series(BROKEN["half_written"][1]) not in picker.options  # not complete
+    assert picker.value[0] == series(GOOD["01"])  # the lesson's own run first
     assert metric_values(at)["student"] == "not saved"
     assert any("skipped here" in c.value for c in at.caption)
     # notebook 01's claims and its tail-weight curve (an artifact beyond the contract) are on its page
-    claims = tables_with(at, "verdict")[0]
-    assert list(claims["verdict"]) == ["✅ holds"] and "softer as T grows" in list(claims["paper"])
+    assert verdicts(at) == {("01.entropy_rises_with_t", series(GOOD["01"])): "holds"}
+    assert any("softer as T grows" in str(m.value) for m in at.markdown)
     assert any("weight of the classes with p < 0.001" in json.dumps(spec) for spec in charts_of(at))
 
 
@@ -354,10 +275,11 @@ def test_logit_matching_page(monkeypatch, store):
     assert within.loc["teacher logits shifted by +5", "eq. 4 within the level from"] == "never (up to T = 50)"
     assert within.loc["zero-meaned logits", "paper (§2.1)"] == "→ 0 as T → ∞"
     conv = tables_with(at, "student")[0].set_index("student")
-    assert conv.loc["T = 1", "agrees with the logit-matching student (% of test images)"] == "97.0 %"
+    assert conv.loc["T = 1", "agrees with the logit-matching student"] == "97.0 %"
     assert conv.loc["logit matching (the limit)", "test errors (of 10,000)"] == 92
-    claims = tables_with(at, "verdict")[0]
-    assert len(claims) == 2 and set(claims["verdict"]) == {"✅ holds"}
+    assert set(conv["run"]) == {series(GOOD["02"])}
+    got = verdicts(at)
+    assert len(got) == 2 and set(got.values()) == {"holds"}
     assert any(GOOD["02"] in c.value for c in at.caption)
 
 
@@ -368,17 +290,16 @@ def test_distillation_page_results_sweep_and_claims_in_words(monkeypatch, store)
     results = tables_with(at, "model")[0]
     assert list(results.index) == ["teacher", "baseline", "distilled"]
     assert list(results["paper (§3)"]) == [67, 146, 74]
-    quick = next(c for c in results.columns if GOOD["03_quick"] in c)
-    assert list(results[quick]) == [70, 150, 80]
+    assert list(results[series(GOOD["03_quick"])]) == [70, 150, 80]
     sweep = tables_with(at, "this run, in words")[0]
     narrow = sweep[sweep["width"] == 30]
     assert set(narrow["paper (§3)"]) == {"T in 2.5–4 significantly better"}
     assert all(w.startswith("best T = ") and "inside 2.5–4" in w for w in narrow["this run, in words"])
     wide = sweep[sweep["width"] == 800].iloc[0]
     assert "apart over T = 8, 10, 15, 20 (2 seeds)" in wide["this run, in words"]
-    verdicts = dict(zip(narrow["run"], narrow["run's verdict"], strict=True))
-    assert verdicts[next(r for r in verdicts if GOOD["03_full"] in r)] == "✅ holds"  # from the run's claims.json
-    assert verdicts[next(r for r in verdicts if GOOD["03_quick"] in r)] == "no claim recorded"
+    said = dict(zip(narrow["run"], narrow["run's verdict"], strict=True))
+    assert said[series(GOOD["03_full"], "full")] == "holds"  # from the run's claims.json
+    assert said[series(GOOD["03_quick"])] == "no claim recorded"
     assert not any("spread 0" in str(v) for v in sweep.to_numpy().ravel())
     assert any(link.proto.page == "missing_classes" for link in at.page_link)  # 04's scans have their own page
     captions = texts(at.caption)
@@ -402,15 +323,15 @@ def test_sweep_with_one_temperature_above_8_says_not_testable(monkeypatch, tmp_p
 def test_missing_classes_page_beside_the_paper(monkeypatch, store):
     at = open_app(monkeypatch, store, LESSONS["04"])
     table = tables_with(at, "paper (§3)")[0].set_index("")
-    ours = next(c for c in table.columns if GOOD["04"] in c)
+    ours = f"ours: {series(GOOD['04'])}"
     assert table.loc["no 3s · test errors before the shift", "paper (§3)"] == "206"
     assert table.loc["no 3s · test errors before the shift", ours] == "213"  # fixture: 133 + 10 on 3s, 70 others
     assert table.loc["no 3s · shift chosen on held-out training cases (validation)", ours] == "+3"
     assert table.loc["only 7s and 8s · test error rate before", "paper (§3)"] == "47.3 %"
     assert table.loc["only 7s and 8s · test error rate before", ours].endswith(" %")
     assert len(charts_of(at)) == 3  # the two no-3 scans and the 7s-and-8s scan
-    claims = tables_with(at, "verdict")[0]
-    assert "133 → 14 errors on 3s" in list(claims["paper"])
+    assert verdicts(at) == {("04.bias_recovers_3s", series(GOOD["04"])): "holds"}
+    assert any("133 → 14 errors on 3s" in str(m.value) for m in at.markdown)
     captions = texts(at.caption)
     assert GOOD["04"] in captions and "profile **quick**" in captions
 
@@ -439,8 +360,8 @@ def test_specialists_page_counts_classes_once_and_shows_percent(monkeypatch, sto
     captions = texts(at.caption)
     assert "5 clusters (one specialist each) cover 20 of the 20 classes" in captions
     assert "2 classes sit in two or more clusters (22 memberships in all)" in captions and GOOD["06"] in captions
-    options = at.selectbox(key="specialist_run").options
-    assert not any(BROKEN["unknown_schema"][1] in o for o in options)  # schema 99 is skipped
+    options = at.multiselect(key="specialist_runs").options
+    assert options == [series(GOOD["06"])]  # schema 99 is skipped
     t3 = tables_with(at, "ours: test accuracy")[0].set_index("system")
     assert t3.iloc[0]["ours: test accuracy"] == "81.0 %" and t3.iloc[0]["paper: test accuracy"] == "25.0 %"
     assert t3.iloc[1]["ours: test accuracy"] == "82.6 %" and t3.iloc[1]["paper: test accuracy"] == "26.1 %"
@@ -450,7 +371,7 @@ def test_specialists_page_counts_classes_once_and_shows_percent(monkeypatch, sto
     assert list(t4["specialists covering the correct class"])[-1] == "10 or more"  # every row of the paper's
     row1 = t4.iloc[1]
     assert row1["ours: relative accuracy change"] == "+1.4 %" and row1["paper: relative accuracy change"] == "+3.4 %"
-    assert t4.iloc[2]["ours: net change in top-1 correct"] == "-3" and t4.iloc[5]["ours: test images"] == "—"
+    assert t4.iloc[2]["ours: net change in top-1 correct"] == "\u22123" and t4.iloc[5]["ours: test images"] == "—"
 
 
 # ----------------------------------------------------------------------------------------------- no data, bad data
@@ -467,7 +388,7 @@ def test_empty_store_says_which_notebook_to_run(monkeypatch, tmp_path, nb, page)
 def test_empty_store_claims_page(monkeypatch, tmp_path):
     at = open_app(monkeypatch, tmp_path / "nothing-here")
     infos = texts(at.info)
-    assert "No claims from a quick run yet" in infos
+    assert "No claims from a run yet" in infos
     for nb in ("01", "02", "03", "04", "05", "06"):
         assert f"kdlab run {nb} --profile quick" in infos
 
@@ -615,13 +536,6 @@ def test_fixture_store_is_marked_and_follows_the_contract(store):
 # ----------------------------------------------------------------------------------------------- navigation
 
 
-def test_claims_page_links_each_notebook_to_its_lesson_page(monkeypatch, store):
-    at = open_app(monkeypatch, store)
-    links = {link.value: link.proto.page for link in at.page_link}
-    for nb, page in LESSONS.items():
-        assert links[f"Lesson {nb}'s page: the figures behind these claims"] == Path(page).stem
-
-
 def test_runs_page_compares_runs_of_one_notebook_unless_asked(monkeypatch, store, tmp_path):
     """The default comparison is two runs of one notebook; runs of another notebook only when the box is ticked, and
     then only the parameters both runs set are compared (the others are listed apart, not shown as rows of '—')."""
@@ -654,8 +568,9 @@ def test_reference_runs_are_shown_beside_yours_and_labelled(monkeypatch, store, 
     build_store(ref)  # fixture runs standing in for published ones
     monkeypatch.setenv("KDLAB_REFERENCE", str(ref))
     at = open_app(monkeypatch, store)
-    columns = set().union(*(set(t.value.columns) for t in at.table))
-    assert {"quick: ours", "full: ours", "full · reference: ours", "quick · reference: ours"} <= columns
+    columns = {col for _, col in verdicts(at)}
+    assert {"yours · quick", "yours · full", "reference · full", "reference · quick"} <= columns
+    at = open_app(monkeypatch, store, LESSONS["03"])  # the lesson page draws yours and the reference by default
     assert "· profile **full** · reference · device" in texts(at.caption)
     assert "· profile **quick** · yours · device" in texts(at.caption)
     at = open_app(monkeypatch, store, RUNS)

@@ -1,104 +1,61 @@
-"""Claims: every claim of the paper that a notebook tests — the paper's figure, ours, and whether it holds — per
-notebook and profile, read from the ``claims.json`` of the newest complete run of each notebook × profile — your
-runs, and beside them the published reference runs (``reference/``, full and paper profiles) — (schema and reader:
-``kdlab/claim_record.py``). Nothing on this page is typed in: a verdict exists only if a run wrote it."""
+"""Claims: a scoreboard of every claim of the paper that a notebook tests — one row per claim, the paper's figure, the
+reference run's figure and yours, each with its verdict (``holds`` / ``weaker`` / ``does not hold``), margin and noise
+with units — read from the ``claims.json`` of the newest complete run of each notebook × profile (``kdlab/claim_record.py``;
+``dashboard/scoreboard.py`` reads both schemas). Nothing on this page is typed in: a verdict exists only if a run
+wrote it."""
 
-import pandas as pd
+from __future__ import annotations
+
 import streamlit as st
 
-from dashboard import data, ui
-from dashboard.lesson import margin_noise, verdict
-from kdlab.syllabus import PAGES, STEMS
+from dashboard import board, data, scoreboard, ui
+from dashboard.board import e
+from dashboard.scoreboard import VERDICTS
+from kdlab.syllabus import PAGES, STEMS, TITLES
 
 INTRO = (
-    "A *claim* is one statement of the paper turned into a test — the paper's figure, our figure, and a rule that "
-    "says whether the claim holds given the run's noise (for example: the distilled net makes fewer test errors "
-    "than the same net trained on hard labels, by more than twice the McNemar noise). "
-    "Every verdict below is computed by the notebook run it names and read from that run's `claims.json`; "
-    "nothing on this page is pasted in."
+    "A *claim* is one statement of the paper turned into a test: the paper's figure, ours, and a rule that says "
+    "whether the claim holds given the run's noise. Every verdict is computed by the notebook run it names and read "
+    "from that run's `claims.json`. Hover a claim for its statement, or open it for the rule that judged it."
 )
 
 
-def claims_table(found: dict[str, list]) -> pd.DataFrame:
-    """One row per claim id (in the order the runs test them): the paper beside each profile's figure and verdict."""
-    first: dict[str, object] = {}  # id -> the claim as the first profile words it
-    for claims in found.values():
-        for claim in claims:
-            first.setdefault(claim.id, claim)
-    rows = []
-    for cid, claim in first.items():
-        row = {"claim": cid, "§": claim.section, "statement": claim.statement, "paper": claim.paper}
-        for profile, claims in found.items():
-            mine = next((c for c in claims if c.id == cid), None)
-            row[f"{profile}: ours"] = mine.ours if mine else "—"
-            row[f"{profile}: verdict"] = verdict(mine) if mine else "not tested"
-            row[f"{profile}: margin / noise"] = margin_noise(mine) if mine else "—"
-        row["judged by"] = claim.judged_by
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("claim")
+def columns(newest: dict) -> list[str]:
+    """The run columns on the page: the reference's profiles first, then yours (quick, full, paper)."""
+    names = {col for _, col in newest}
+    return sorted(names, key=lambda c: (not c.endswith(data.REFERENCE), data.column_order(c)))
 
 
-def headline(found: dict[tuple[str, str], list], profiles: list[str]) -> None:
-    """The count of claims that hold in the newest quick runs, and the same count for the other profiles."""
-    counts = {}
-    for profile in profiles:
-        mine = [c for (_, p), claims in found.items() if p == profile for c in claims]
-        if mine:
-            counts[profile] = (sum(c.holds for c in mine), len(mine))
-    if "quick" in counts:
-        held, total = counts["quick"]
-        notebooks = sorted(nb for nb, p in found if p == "quick")
-        st.markdown(
-            f"**{held} of {total} claims hold in your newest quick runs** "
-            f"(notebook{'s' if len(notebooks) > 1 else ''} {', '.join(notebooks)})."
-        )
-    else:
-        st.info(
-            "No claims from a quick run yet. Each notebook writes its claims when it runs, e.g.\n\n"
-            "```\nkdlab run 01 --profile quick\n```\n\n(or `kdlab run all --profile quick` for every notebook)."
-        )
-    others = [f"{p}: {h} of {t} hold" for p, (h, t) in counts.items() if p != "quick"]
-    if others:
-        st.caption(
-            "In the newest runs of the other profiles (`· reference`: published in `reference/`, made by the lab's "
-            "authors with `kdlab run … --profile full`) — " + " · ".join(others) + "."
-        )
+def heading(col: str) -> str:
+    """``full · reference`` → ``reference · full``; ``quick`` → ``yours · quick``."""
+    profile = col.split(" · ")[0]
+    return f"{data.REFERENCE} · {profile}" if col.endswith(data.REFERENCE) else f"{data.YOURS} · {profile}"
 
 
-def notebook_section(nb: str, newest: dict, found: dict, problems: dict, profiles: list[str], runs: list) -> None:
-    stem = STEMS.get(nb) or next(r.notebook for (k, _), r in newest.items() if k == nb)
-    st.subheader(f"{nb} · {stem}")
-    if nb in PAGES:
-        st.page_link(PAGES[nb], label=f"Lesson {nb}'s page: the figures behind these claims", icon=":material/school:")
-    here = [(p, newest[(nb, p)]) for p in profiles if (nb, p) in newest]
-    if not here:
-        st.info(f"No complete run of `{stem}` yet. Make one with:\n\n```\nkdlab run {nb} --profile quick\n```")
-        ui.skipped_note((nb,), runs)
-        return
-    for p, _ in here:
-        if (nb, p) in problems:
-            st.warning(problems[(nb, p)])
-    readable = {p: found[(nb, p)] for p, _ in here if (nb, p) in found}
-    if readable and any(readable.values()):
-        st.table(claims_table(readable))
-    elif readable:
-        st.caption("The run(s) recorded no claims.")
-    columns = st.columns(len(here))
-    for col, (p, run) in zip(columns, here, strict=True):
-        col.caption(f"**{p}** — {ui.source(run)} · folder `{run.path}`")
-        col.page_link(
-            "views/runs.py",
-            label=f"Run {run.run_id} on the Runs page",
-            icon=":material/table_rows:",
-            query_params={"run": run.run_id},
+def sections(nbs: list[str]) -> list[tuple[str, str]]:
+    """A group row per notebook: ``03 · Distillation & sweeps · lesson page``."""
+    out = []
+    for nb in nbs:
+        page = PAGES.get(nb, "").rsplit("/", 1)[-1].removesuffix(".py")
+        link = f' · <a href="./{e(page)}" target="_self">lesson page</a>' if page else ""
+        out.append((nb, f"{e(nb)} · {e(TITLES.get(nb, STEMS.get(nb, nb)))}{link}"))
+    return out
+
+
+def tallies(cols: list[str], newest: dict, rows: dict) -> None:
+    """``reference · full: 20 hold, 2 weaker, 1 do not hold`` per run column, over every notebook."""
+    lines = []
+    for c in cols:
+        mine = [v for (nb, col), found in rows.items() if col == c for v in found or []]
+        nbs = sorted(nb for nb, col in newest if col == c)
+        schema1 = any(v.schema < 2 for v in mine)
+        counts = scoreboard.tally(mine)
+        chips = " ".join(f"{scoreboard.chip(v)} {counts[v]}" for v in VERDICTS)
+        lines.append(
+            f"**{e(heading(c))}**: {scoreboard.tally_text(counts)} &nbsp; {chips} "
+            f"<small>(notebooks {', '.join(nbs)}{'; schema 1: no weaker verdict' if schema1 else ''})</small>"
         )
-    lacking = [p for p in data.PROFILES if (nb, p) not in newest and (nb, f"{p} · {data.REFERENCE}") not in newest]
-    if lacking:
-        st.caption(
-            f"No complete {' or '.join(lacking)} run of this notebook yet "
-            f"(`kdlab run {nb} --profile {lacking[0]}` makes one)."
-        )
-    ui.skipped_note((nb,), runs)
+    st.markdown("<br>".join(lines), unsafe_allow_html=True)
 
 
 def main() -> None:
@@ -107,25 +64,58 @@ def main() -> None:
     root = data.runs_dir()
     runs = data.load_runs(root)
     newest = data.newest_complete(runs)
-    nbs = list(STEMS) + sorted({nb for nb, _ in newest} - set(STEMS))
-    profiles = sorted(set(data.PROFILES) | {p for _, p in newest}, key=data.column_order)
-    found: dict[tuple[str, str], list] = {}  # (notebook, profile) -> claims of its newest complete run
-    problems: dict[tuple[str, str], str] = {}  # (notebook, profile) -> why its claims cannot be read
+    rows, problems = {}, []
     for key, run in newest.items():
-        claims, problem = data.claims(run)
-        if claims is None:
-            problems[key] = problem
-        else:
-            found[key] = claims
-    headline(found, profiles)
-    if not runs:
-        st.caption(f"The run store `{root}` holds no runs yet.")
-    st.caption(
-        "Columns per profile: our figure, the verdict, and margin / noise — how far inside (+) or outside (−) the "
-        "claim's threshold the run landed, and the noise it was judged against (— where the test is exact)."
+        found, problem = scoreboard.read(run)
+        rows[key] = found
+        if found is None:
+            problems.append(problem)
+    cols = [c for c in columns(newest) if any(rows.get(k) for k in newest if k[1] == c)]  # readable columns only
+    if not any(rows.values()):
+        st.info(
+            "No claims from a run yet. Each notebook writes its claims when it runs, e.g.\n\n"
+            "```\nkdlab run 01 --profile quick\n```\n\n(or `kdlab run all --profile quick` for every notebook)."
+        )
+    tallies(cols, newest, rows)
+    nbs = list(STEMS) + sorted({nb for nb, _ in newest} - set(STEMS))
+    f1, f3 = st.columns(2)
+    picked_nbs = f1.pills(
+        "Notebooks", nbs, default=nbs, key="claims_nb", selection_mode="multi", format_func=lambda nb: f"{nb}"
     )
-    for nb in nbs:
-        notebook_section(nb, newest, found, problems, profiles, runs)
+    picked_verdicts = f3.pills(
+        "Verdicts", list(VERDICTS), default=list(VERDICTS), key="claims_verdict", selection_mode="multi"
+    )
+    picked_cols = st.pills(
+        "Runs (newest complete run of each profile)",
+        cols,
+        default=cols,
+        key="claims_profile",
+        selection_mode="multi",
+        format_func=heading,
+    )
+    picked_nbs = [nb for nb in nbs if nb in (picked_nbs or [])]
+    picked_cols = [c for c in cols if c in (picked_cols or [])]
+    columns_ = [
+        (heading(c), {nb: (run, rows.get((nb, c))) for (nb, col), run in newest.items() if col == c})
+        for c in picked_cols
+    ]
+    table, shown = board.render(sections(picked_nbs), columns_, set(picked_verdicts))
+    if shown:
+        st.markdown(table, unsafe_allow_html=True)
+    else:
+        st.caption("No claim matches these filters.")
+    st.caption(
+        "Each run column is the newest complete run of that profile: margin is how far inside (+) or outside (−) "
+        "the claim's threshold the run landed, noise the yardstick it was judged against (— where the test is exact); "
+        "for schema-1 runs the unit is read from the claim's wording."
+    )
+    for problem in problems:
+        st.warning(problem)
+    missing = [nb for nb in STEMS if not any(k == nb for k, _ in newest)]
+    if missing:
+        commands = "\n".join(f"kdlab run {nb} --profile quick" for nb in missing)
+        st.info(f"No complete run yet of notebook(s) {', '.join(missing)}. Make one with:\n\n```\n{commands}\n```")
+    ui.skipped_note(tuple(STEMS), runs)
 
 
 ui.guard(main)

@@ -7,13 +7,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, lesson, ui
+from dashboard import charts, data, lesson, overlay, ui
 from kdlab import paper
 
 
 def results_section(runs) -> None:
     """Teacher, baseline and distilled net: the paper's test errors beside each run's (one column per run)."""
     st.subheader("Teacher, baseline and distilled net")
+    names = overlay.name_of(runs, "03")
     table = pd.DataFrame({"model": list(paper.MNIST_ERRORS), "paper (§3)": list(paper.MNIST_ERRORS.values())})
     long = []
     for run in runs:
@@ -24,8 +25,8 @@ def results_section(runs) -> None:
         extra = [m for m in errors if m not in set(table["model"])]
         if extra:
             table = pd.concat([table, pd.DataFrame({"model": extra})], ignore_index=True)
-        table[f"ours: {ui.label(run)}"] = [errors.get(m) for m in table["model"]]
-        long += [{"run": ui.label(run), "model": m, "errors": int(v)} for m, v in errors.items() if pd.notna(v)]
+        table[names[run.run_id]] = [errors.get(m) for m in table["model"]]
+        long += [{"run": names[run.run_id], "model": m, "errors": int(v)} for m, v in errors.items() if pd.notna(v)]
     if not long:
         ui.no_data(("03",), "results.csv")
         return
@@ -45,24 +46,19 @@ def results_section(runs) -> None:
             x=alt.X("model:N", sort=list(table["model"]), title=None, axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("run:N", sort=None),
             y=alt.Y("errors:Q", title="test errors (of 10,000)"),
-            color=alt.Color("run:N", sort=None, legend=charts.legend()),
+            color=overlay.color(runs, "03"),
             tooltip=["run:N", "model:N", alt.Tooltip("errors:Q", title="test errors")],
         )
         .properties(height=260)
     )
     ref = pd.DataFrame({"model": list(paper.MNIST_ERRORS), "errors": list(paper.MNIST_ERRORS.values())})
-    ref["text"] = [f"paper: {v}" for v in ref["errors"]]
+    ref["text"] = [f"paper (§3): {m} {v} errors" for m, v in zip(ref["model"], ref["errors"], strict=True)]
     base = alt.Chart(ref).encode(
         x=alt.X("model:N", sort=list(table["model"])), y="errors:Q", tooltip=alt.Tooltip("text:N", title="")
     )
-    charts.show(
-        bars,
-        base.mark_tick(color=charts.PAPER, thickness=3, size=60),
-        base.mark_text(dy=-9, fontSize=11, color=charts.PAPER).encode(text="text:N"),
-        where=right,
-        zoom=False,
-    )
-    right.caption("Black ticks: the paper (§3).")
+    ticks = base.mark_tick(color=charts.PAPER, thickness=3, size=60)
+    charts.show(bars, ticks, where=right, zoom=False)
+    right.caption("Black ticks: the paper's test errors (§3; hover one for its number).")
     st.caption(" · ".join(ui.source(r) for r in runs))
 
 
@@ -71,21 +67,27 @@ def sweep_frames(runs) -> pd.DataFrame:
     for run in runs:
         df = lesson.shown(lambda run=run: data.table(run, "sweep.csv"))
         if df is not None:
-            frames.append(df.assign(run=ui.label(run)))
+            frames.append(df.assign(run=overlay.name_of([run], "03")[run.run_id]))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def width_chart(part: pd.DataFrame, width: int, names: list[str], t_max: float, legend: bool) -> tuple[list, list]:
+def width_chart(part: pd.DataFrame, width: int, chosen, t_max: float, legend: bool) -> tuple[list, list]:
     """Mean test errors over seeds against T (min–max as a bar), one line per run; the paper's statement as a band.
     Returns (layers, bands): the bands are drawn beneath the points."""
     stats = part.groupby(["run", "temperature"], sort=False)["test_errors"].agg(["mean", "min", "max", "count"])
     stats = stats.reset_index()
-    color = alt.Color(
-        "run:N", scale=alt.Scale(domain=names), legend=charts.legend("run (all panels)") if legend else None
-    )
+    color = overlay.color(chosen, "03", title="run (all panels)")
+    if not legend:
+        color.legend = None
     t_min = float(part["temperature"].min())
     domain = [t_min / 1.15, max(t_max, paper.MNIST_T if width == 800 else t_max) * 1.15]
-    x = alt.X("temperature:Q", title="temperature T", scale=alt.Scale(type="log", domain=domain, nice=False))
+    ticks = charts.t_ticks(part["temperature"], keep=(paper.MNIST_T,))
+    x = alt.X(
+        "temperature:Q",
+        title="temperature T",
+        scale=alt.Scale(type="log", domain=domain, nice=False),
+        axis=alt.Axis(values=ticks, format="~g"),
+    )
     tips = [
         alt.Tooltip("run:N"),
         alt.Tooltip("temperature:Q", title="T", format=".3~g"),
@@ -108,8 +110,8 @@ def width_chart(part: pd.DataFrame, width: int, names: list[str], t_max: float, 
         bands.append(charts.band(*paper.NARROW_BAND, "30 units: T in 2.5–4 significantly better", "#ff7f0e"))
     if width == 800:
         ref = pd.DataFrame({"temperature": [paper.MNIST_T], "errors": [paper.MNIST_ERRORS["distilled"]]})
-        ref["text"] = f"paper: {paper.MNIST_ERRORS['distilled']} at T = {paper.MNIST_T:g}"
-        layers.append(charts.stars(ref, "temperature", "errors", "text", align="right"))
+        ref["text"] = f"distilled 800-unit net: {paper.MNIST_ERRORS['distilled']} errors at T = {paper.MNIST_T:g}"
+        layers.append(charts.stars(ref, "temperature", "errors", "text", legend=False))
     return layers, bands
 
 
@@ -149,7 +151,7 @@ def words(g: pd.DataFrame, width: int) -> tuple[str, str]:
 
 def claims_table(sweep: pd.DataFrame, runs) -> pd.DataFrame:
     """Per run and width: best T, and the paper's statement beside this run's numbers in words and its verdict."""
-    by_label = {ui.label(r): lesson.run_claims(r) for r in runs}
+    by_label = {overlay.name_of([r], "03")[r.run_id]: lesson.run_claims(r) for r in runs}
     rows = []
     for (name, width), g in sweep.groupby(["run", "width"], sort=False):
         mean = g.groupby("temperature")["test_errors"].mean()
@@ -179,14 +181,15 @@ def sweep_section(chosen) -> None:
     if len(weights) > 1:
         w = st.selectbox("Hard-target weight", weights, key="hard_weight")
         sweep = sweep[sweep["hard_weight"] == w]
-    names = list(dict.fromkeys(sweep["run"]))
     t_max = float(sweep["temperature"].max())
     widths = sorted(sweep["width"].unique())
+    star = f"the paper (800 units): {paper.MNIST_ERRORS['distilled']} errors at T = {paper.MNIST_T:g}"
+    st.markdown(overlay.key_html(chosen, "03", [star]), unsafe_allow_html=True)
     for k in range(0, len(widths), 3):
         cols = st.columns(3)
-        for j, (col, w) in enumerate(zip(cols, widths[k : k + 3], strict=False)):
+        for col, w in zip(cols, widths[k : k + 3], strict=False):
             col.markdown(f"**{int(w)} units per layer**")
-            layers, bands = width_chart(sweep[sweep["width"] == w], int(w), names, t_max, legend=k == 0 and j == 0)
+            layers, bands = width_chart(sweep[sweep["width"] == w], int(w), chosen, t_max, legend=False)
             charts.show(*layers, where=col, under=bands)
     st.caption(
         "Points: mean over seeds; vertical bars: min–max over seeds. Shaded: the paper's statements (§3); star: the "
@@ -207,7 +210,7 @@ def per_class_section(run) -> None:
             x=alt.X("class:O", title="true digit", axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("model:N", sort=None),
             y=alt.Y("errors:Q", title="test errors"),
-            color=alt.Color("model:N", sort=None, legend=charts.legend()),
+            color=alt.Color("model:N", sort=None, legend=charts.legend(), scale=alt.Scale(scheme="dark2")),
             tooltip=["model:N", alt.Tooltip("class:O", title="digit"), "errors:Q"],
         )
         .properties(height=240)
@@ -249,9 +252,8 @@ def main() -> None:
         return
     has_sweep = {r.run_id for r in runs}
     pool = runs + [r for r in results if r.run_id not in has_sweep]  # runs with a sweep first, newest first
-    chosen = ui.pick_runs(pool, "sweep_runs", "Runs to show (overlaid)", default_n=2)
+    chosen = overlay.pick(pool, "sweep_runs", "03")
     if not chosen:
-        st.info("Pick at least one run.")
         return
     results_section([r for r in chosen if r.run_id in {q.run_id for q in results}])
     if any(r.run_id in has_sweep for r in chosen):
@@ -259,11 +261,8 @@ def main() -> None:
     else:
         ui.no_data(("03",), "sweep.csv")
     per_class_section(chosen[0])
-    st.subheader("The paper's claims, as this run tested them")
-    tabs = st.tabs([ui.label(r) for r in chosen])
-    for tab, run in zip(tabs, chosen, strict=True):
-        with tab:
-            lesson.claims_box(run)
+    st.subheader("The paper's claims, as these runs tested them")
+    lesson.claims_box(chosen, page_nb="03")
 
 
 ui.guard(main)

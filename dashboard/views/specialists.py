@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from matplotlib.figure import Figure
 
-from dashboard import charts, data, lesson, ui
+from dashboard import charts, data, lesson, overlay, ui
 from dashboard.views import specialists_tables as tables
 from kdlab import paper
 
@@ -86,6 +86,57 @@ def clusters_section(run) -> list[list[int]] | None:
     return outline
 
 
+def relative(t3: pd.DataFrame) -> dict[str, float]:
+    """Relative improvement (%) of test and conditional accuracy, generalist → with specialists, from table3.csv."""
+    out: dict[str, float] = {}
+    kinds = [tables.kind(str(x)) for x in t3["system"]]
+    for column, name in (("test_accuracy", "test accuracy"), ("conditional_accuracy", "conditional test accuracy")):
+        acc = dict(zip(kinds, ui.pct(t3[column]), strict=False))
+        if acc.get("baseline") and "specialists" in acc:
+            out[name] = 100 * (acc["specialists"] - acc["baseline"]) / acc["baseline"]
+    return out
+
+
+def overlay_charts(chosen) -> None:
+    """Table 3's relative gains and Table 4's gain by coverage: every chosen run's bars beside the paper's ticks."""
+    names, color = overlay.name_of(chosen, "06"), overlay.color(chosen, "06")
+    gains, cover = [], []
+    for run in chosen:
+        t3 = lesson.shown(lambda run=run: data.table(run, "table3.csv"))
+        if t3 is not None:
+            gains += [{"run": names[run.run_id], "what": k, "gain": v} for k, v in relative(t3).items()]
+        t4 = lesson.shown(lambda run=run: data.table(run, "table4.csv"))
+        if t4 is not None:
+            rel = ui.pct(t4["relative_improvement"]).to_numpy()
+            for n, r in zip(t4["n_specialists"], rel, strict=True):
+                cover.append({"run": names[run.run_id], "n": str(int(n)) if n < 10 else "10 or more", "gain": r})
+    left, right = st.columns([2, 3])
+    if gains:
+        t = pd.DataFrame(paper.TABLE3)
+        ref = pd.DataFrame(
+            {
+                "what": ["test accuracy", "conditional test accuracy"],
+                "gain": [100 * (t.iloc[1, c] - t.iloc[0, c]) / t.iloc[0, c] for c in (1, 2)],
+            }
+        )
+        ref["text"] = [f"paper (Table 3, JFT): {ui.fmt_pct(v, sign=True)}" for v in ref["gain"]]
+        left.markdown("**Table 3: relative improvement with specialists**")
+        layers = charts.bars_with_paper(pd.DataFrame(gains), "what", "gain", "relative improvement (%)", color, ref)
+        charts.show(*layers, where=left, zoom=False)
+    if cover:
+        df = pd.DataFrame(cover)
+        ref = pd.DataFrame({"n": paper.TABLE4["n_specialists"], "gain": paper.TABLE4["relative_accuracy_change"]})
+        ref["text"] = [f"paper (Table 4, JFT): {ui.fmt_pct(v, sign=True)}" for v in ref["gain"]]
+        df = df[df["n"].isin(set(ref["n"]))]
+        right.markdown("**Table 4: relative accuracy change by the number of specialists covering the class**")
+        layers = charts.bars_with_paper(df, "n", "gain", "relative accuracy change (%)", color, ref)
+        charts.show(*layers, where=right, zoom=False)
+    st.caption(
+        "Black ticks: the paper's figures on JFT (hover for the number); our task is far smaller, so only the "
+        "direction and the trend compare. " + " · ".join(ui.source(r) for r in chosen)
+    )
+
+
 def main() -> None:
     lesson.header(
         "06",
@@ -97,9 +148,18 @@ def main() -> None:
             *paper.TABLE3["test accuracy (%)"], paper.N_SPECIALISTS
         ),
     )
-    run = lesson.pick("06", ARTIFACTS, "specialist_run")
-    if run is None:
+    all_runs = data.load_runs()
+    ui.skipped_note(("06",), all_runs)
+    runs = [r for r in all_runs if r.ok and data.notebook_key(r) == "06" and set(ARTIFACTS) & data.artifact_names(r)]
+    if not runs:
+        ui.no_data(("06",), ARTIFACTS[0])
         return
+    chosen = overlay.pick(runs, "specialist_runs", "06")
+    if not chosen:
+        return
+    st.subheader("Every run beside the paper")
+    overlay_charts(chosen)
+    run = overlay.pick_one(chosen, "specialist_run", "06", "Clusters and tables of run")
     outline = clusters_section(run)
     if "covariance.npz" in data.artifact_names(run) or outline is not None:
         z = lesson.shown(lambda: data.arrays(run, "covariance.npz"))
@@ -127,10 +187,7 @@ def main() -> None:
     t4 = lesson.shown(lambda: data.table(run, "table4.csv"))
     if t4 is not None:
         st.table(tables.table4(t4), hide_index=True)
-        left, right = st.columns([3, 2])
-        charts.show(tables.table4_chart(t4), where=left, zoom=False)
-        left.caption(ui.source(run))
-        right.markdown(
+        st.markdown(
             "The paper's trend: the more specialists cover a class, the larger the gain. A dash: no test image of "
             "ours is covered by that many specialists. Our test set has thousands of images, not JFT's million, so "
             "a change of a few dozen images can be noise (the claims below say which)."
@@ -164,8 +221,8 @@ def main() -> None:
             st.table(tables.accuracy_table(d, {"test_accuracy": "test accuracy"}), hide_index=True)
             st.caption("§7 of the paper leaves this open: it has no figure to compare with. " + ui.source(run))
 
-    st.subheader("The paper's claims, as this run tested them")
-    lesson.claims_box(run)
+    st.subheader("The paper's claims, as these runs tested them")
+    lesson.claims_box(chosen, page_nb="06")
 
 
 ui.guard(main)

@@ -78,7 +78,7 @@ def table4(t4: pd.DataFrame) -> pd.DataFrame:
         key = str(n) if n < 10 else "10 or more"
         ours[key] = {
             "ours: test images": f"{int(row['n_test_examples']):,}",
-            "ours: net change in top-1 correct": f"{int(row['n_changed_correct']):+d}",
+            "ours: net change in top-1 correct": charts.minus(f"{int(row['n_changed_correct']):+d}"),
             "ours: relative accuracy change": ui.fmt_pct(rel.loc[i], sign=True),
         }
     rows = []
@@ -91,7 +91,7 @@ def table4(t4: pd.DataFrame) -> pd.DataFrame:
         if key in ref.index:
             p = ref.loc[key]
             row["paper: test images"] = f"{int(p['n_test_examples']):,}"
-            row["paper: net change in top-1 correct"] = f"{int(p['delta_top1_correct']):+d}"
+            row["paper: net change in top-1 correct"] = charts.minus(f"{int(p['delta_top1_correct']):+d}")
             row["paper: relative accuracy change"] = ui.fmt_pct(p["relative_accuracy_change"], sign=True)
         rows.append(row)
     return pd.DataFrame(rows).fillna("—")
