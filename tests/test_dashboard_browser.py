@@ -236,7 +236,7 @@ def test_soft_targets_slider(page, server):
 PAGES = [
     ("", "Claims", 0, 0, ["7 hold, 0 weaker, 1 do not hold", "lesson page"]),
     ("claims", "Claims", 0, 0, ["distilled beats baseline"]),
-    ("runs", "Runs", 0, 0, ["run folders shown", "Compare two runs"]),
+    ("runs", "Runs", 0, 0, ["run folders", "Compare two runs"]),
     ("temperature", "01 · Soft targets", 1, 3, ["The paper's example beside ours", "How much do the tiny"]),
     ("logit_matching", "02 · Logit matching", 0, 3, ["zero-meaned logits", "never (up to T = 50)", "97.0 %"]),
     ("distillation", "03 · Distillation", 0, 5, ["Test errors against temperature", "T in 2.5–4 significantly better"]),

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fixtures_runs, under any pytest import mode
-from fixtures_runs import GOOD, NOTEBOOKS, REFERENCE, build_reference, build_store  # noqa: E402
+from fixtures_runs import GOOD, REFERENCE, build_reference, build_store  # noqa: E402
 
-from kdlab.syllabus import PAGES  # noqa: E402
+from kdlab.syllabus import PAGES, STEMS  # noqa: E402
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PICKER = {
@@ -98,10 +98,10 @@ def test_a_broken_reference_run_is_a_warning_not_a_crash(monkeypatch, stores, tm
     yours, ref = stores
     broken = tmp_path / "reference"
     shutil.copytree(ref, broken)
-    folder = broken / NOTEBOOKS[bad] / REFERENCE[bad] / "artifacts"
+    folder = broken / STEMS[bad] / REFERENCE[bad] / "artifacts"
     target = "bias_scan_omit3.csv" if bad == "04" else "table1.csv"
     (folder / target).write_text("not,the\ncontract's,columns\n")
     at = open_page(monkeypatch, yours, broken, PAGES[bad])
     warnings = "\n".join(w.value for w in at.warning)
-    assert f"run {NOTEBOOKS[bad]}/{REFERENCE[bad]}" in warnings and target in warnings
+    assert f"run {STEMS[bad]}/{REFERENCE[bad]}" in warnings and target in warnings
     assert any(series(YOURS[bad]) in s for s in specs(at))  # your run is still drawn

@@ -142,10 +142,16 @@ def redraws(kernel: Kernel, source: str, function: str) -> list[tuple[list[str],
     return results
 
 
+def imports_only(source: str) -> bool:
+    """A cell of imports (and IPython magics) only: what runs without data or training."""
+    code = "\n".join(ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!")))
+    return all(isinstance(node, ast.Import | ast.ImportFrom) for node in ast.parse(code).body)
+
+
 def prepare(kernel: Kernel, path: Path) -> None:
-    """The notebook's parameters cell and imports cell (its first two code cells), then the stand-ins."""
+    """The notebook's parameters cell (its first code cell) and every imports-only cell, then the stand-ins."""
     code = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-    for source in code[:2]:
+    for source in [code[0], *(s for s in code[1:] if imports_only(s))]:
         kernel.run(source)
     kernel.run("import torch\ng = torch.Generator().manual_seed(0)\n" + STANDINS[path.stem[:2]])
 

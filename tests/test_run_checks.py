@@ -171,4 +171,6 @@ def test_the_dashboards_first_run_hint_names_the_fetch(monkeypatch):
     from dashboard import data
 
     assert data.first_run("01")[0] == "kdlab fetch mnist" and data.first_run("05")[0] == "kdlab fetch speech"
-    assert data.first_run_text("01").startswith("`kdlab fetch mnist` (once), then `kdlab run notebooks/01_")
+    assert data.first_run_text("01").startswith(
+        "`kdlab fetch mnist` (once), then `kdlab run notebooks/01_softmax_temperature.ipynb"
+    )
