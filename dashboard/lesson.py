@@ -90,7 +90,7 @@ def claims_box(run: RunInfo, prefix: str | None = None) -> None:
         {
             "claim (§)": f"{c.statement} ({c.section})",
             "paper": c.paper,
-            "this run": c.ours,
+            "this run": c.result,
             "verdict": verdict(c),
             "judged by": c.judged_by,
         }

@@ -29,7 +29,7 @@ def claims_table(found: dict[str, list]) -> pd.DataFrame:
         row = {"claim": cid, "§": claim.section, "statement": claim.statement, "paper": claim.paper}
         for profile, claims in found.items():
             mine = next((c for c in claims if c.id == cid), None)
-            row[f"{profile}: ours"] = mine.ours if mine else "—"
+            row[f"{profile}: ours"] = mine.result if mine else "—"
             row[f"{profile}: verdict"] = verdict(mine) if mine else "not tested"
             row[f"{profile}: margin / noise"] = margin_noise(mine) if mine else "—"
         row["judged by"] = claim.judged_by
