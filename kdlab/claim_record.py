@@ -129,34 +129,34 @@ class Claim:
         return f"- **{head}** The paper: {self.statement} ({self.paper}). This run: {self.result}{rule}"
 
     def seed_range(self) -> str:
-        """``3 seeds, 72–81 errors`` or ``one seed, so no seed range (the noise is test-set noise only)``."""
+        """``3 seeds, 72–81 errors`` or ``one seed, so no seed range``."""
         if self.seeds > 1 and self.spread is not None:
             return f"{self.seeds} seeds, {self.spread[0]:.3g}–{self.spread[1]:.3g} {self.unit}".rstrip()
-        return "one seed, so no seed range (the noise is test-set noise only)"
+        return "one seed, so no seed range"
 
     def paragraph(self, setting: str = "") -> str:
         """For a claim that is ``weaker`` or ``does not hold``: our figure, the paper's, the seed range, why, and
         what differs between this run's setting and the paper's; '' for a claim that holds."""
         if self.verdict == "holds":
             return ""
-        ours = "—" if self.ours is None else f"{self.ours:.3g} {self.unit}".rstrip()
+        ours = "" if self.ours is None else f"{self.ours:.3g} {self.unit}".rstrip() + "; "
         fig = self.paper_figure
         paper = f"{fig['value']:.3g} {fig['unit']}".rstrip() if fig else f"a direction only ({self.paper})"
-        noise = f"{self.noise:.3g} {self.unit}".rstrip() if self.noise is not None else ""
+        noise = (
+            ""
+            if self.noise is None
+            else ", ".join(filter(None, [f"{self.noise:.3g} {self.unit}".rstrip(), self.noise_source]))
+        )
         if self.verdict == "weaker":
             why = (
-                f"The effect goes the paper's way and clears the noise ({noise}, {self.noise_source}), but it falls "
-                "short of the paper's figure, and the paper's figure is not inside our seed range."
+                f"The effect goes the paper's way beyond the noise (noise {noise}) but falls short of the paper's "
+                "figure, which is not inside our seed range."
             )
-        elif self.ours is not None and self.ours <= 0 and self.noise is not None:
-            why = "The effect goes the other way from the paper's."
-        elif self.noise is not None:
-            why = f"The effect is not beyond the noise ({noise}, {self.noise_source})."
         else:
-            why = "The rule was not met."
+            why = f"It does not meet its rule: {self.judged_by or '—'}" + (f" (noise {noise})." if noise else ".")
         text = (
-            f"**`{self.id}` — {self.verdict} here.** Ours: {ours} ({self.result}; {self.seed_range()}); "
-            f"the paper: {paper}. {why} Rule: {self.judged_by or '—'}."
+            f"**`{self.id}` — {self.verdict} here.** Ours: {self.result} ({ours}{self.seed_range()}). "
+            f"The paper: {paper}. {why}"
         )
         return text + (f" What differs from the paper's setting: {setting}" if setting else "")
 

@@ -68,10 +68,10 @@ def test_summary_sentences_and_paragraphs_follow_the_verdict():
     assert text.startswith("- **Holds here.** A beats B.")
     assert "**Weaker here.**" in text and "**Does not hold here.**" in text
     short = claims["03.short"].paragraph("quick: 5,000 transfer cases")
-    assert "Ours: 83 % of the gap" in short and "the paper: 91 % of the gap" in short
-    assert "one seed, so no seed range" in short and "falls short of the paper's figure" in short
+    assert "Ours: 83% of the gap (83 % of the gap; one seed, so no seed range)" in short
+    assert "The paper: 91 % of the gap." in short and "falls short of the paper's figure" in short
     assert short.endswith("What differs from the paper's setting: quick: 5,000 transfer cases")
-    assert "goes the other way" in claims["03.bad"].paragraph()
+    assert "It does not meet its rule: C < D (noise 5)." in claims["03.bad"].paragraph()
     assert claims["03.good"].paragraph() == "" and "03.good` —" not in text  # no paragraph for a claim that holds
     assert "`03.short` — weaker here." in text and "`03.bad` — does not hold here." in text
     seeded = _claim(verdict="weaker", ours=80.0, spread=(75, 85), seeds=3, unit="errors")
