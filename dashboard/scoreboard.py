@@ -139,6 +139,14 @@ def seeds_text(item: dict[str, Any], unit: str) -> str:
     return ", ".join(parts)
 
 
+def noise_text(item: dict[str, Any], unit: str, factor: float) -> str:
+    """``10 % of the gap (test set (McNemar))``: the noise with the yardstick that decided (schema 2's
+    ``noise_source``), ``—`` where the test is exact."""
+    text = figure(item.get("noise"), unit, factor)
+    source = str(item.get("noise_source") or "")
+    return f"{text} ({source})" if source and text != "—" else text
+
+
 def schema_number(obj: dict[str, Any]) -> int | None:
     m = re.fullmatch(r"kdlab\.claims/(\d+)", str(obj.get("schema", "")))
     return int(m.group(1)) if m else None
@@ -161,7 +169,7 @@ def row(item: dict[str, Any], schema: int) -> Verdict:
         ours=figure(item.get("ours"), unit),
         verdict=verdict_of(item),
         margin=signed(item.get("margin"), unit, factor),
-        noise=figure(item.get("noise"), unit, factor),
+        noise=noise_text(item, unit, factor),
         seeds=seeds_text(item, unit),
         control=figure(control) if control is not None else "",
         schema=schema,

@@ -37,6 +37,7 @@ TABLE1 = {
     "WER (%)": [10.9, 10.7, 10.7],
 }
 TABLE1_TEMPERATURES = (1.0, 2.0, 5.0, 10.0)
+KEPT_MORE_THAN = 80.0  # §4: "more than 80% of the improvement in frame classification accuracy" (percent)
 TABLE1_HARD_WEIGHT = 0.5
 
 # §5, Table 3 (JFT, 61 specialist models): percent
@@ -76,6 +77,7 @@ SECTION = {  # where each figure above is stated
     "TABLE1": "§4, Table 1",
     "TABLE1_TEMPERATURES": "§4",
     "TABLE1_HARD_WEIGHT": "§4",
+    "KEPT_MORE_THAN": "§4",
     "TABLE3": "§5, Table 3",
     "N_SPECIALISTS": "§5, Table 3",
     "TABLE3_RELATIVE": "§5",

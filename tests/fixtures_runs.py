@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from kdlab.claim_record import FILE as CLAIMS_FILE  # noqa: E402
-from kdlab.claim_record import Claims  # noqa: E402
+from kdlab.claim_record import Claims, from_dict  # noqa: E402
 from kdlab.jsonio import write_json_atomic  # noqa: E402
 from kdlab.store.layout import SCHEMA_VERSION  # noqa: E402
 from kdlab.syllabus import STEMS  # noqa: E402
@@ -156,10 +156,11 @@ def write_run(
 
 
 def write_claims(folder: Path, notebook: str, profile: str, claims: list[dict[str, Any]], seed: int = 0) -> Path:
-    """``claims.json`` in a run folder, built with ``kdlab.claim_record.Claims`` (so it follows the schema)."""
+    """``claims.json`` in a run folder, built with ``kdlab.claim_record.Claims`` (so it follows the current schema);
+    a dict without ``verdict`` is a schema-1 claim (``holds``, ``ours`` as text), upgraded as ``read_claims`` would."""
     made = Claims(notebook)
     for fields in claims:
-        made.add(**fields)
+        made.append(from_dict(fields, 2 if "verdict" in fields else 1))
     path = folder / CLAIMS_FILE
     write_json_atomic(path, made.to_json(profile, seed))
     return path

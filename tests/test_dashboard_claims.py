@@ -65,9 +65,9 @@ def test_scoreboard_rows_and_tally_equal_the_claims_files(monkeypatch, store):
     assert "**yours · full**: 3 hold, 0 weaker, 0 do not hold" in text
     # a claim only the full run tests says so in the quick column
     assert 'data-run="yours · quick"><small>not tested in this run' in text
-    # margin and noise with their units (read from the claim's wording for schema 1), U+2212 for minus
+    # margin and noise with their units (the fixtures write schema 2 through Claims: one seed), U+2212 for minus
     verdict, body = got[("03.distilled_near_teacher", "yours · quick")]
-    assert verdict == "does not hold" and "margin \u22124.4 errors · noise 7.2 errors · schema 1" in body
+    assert verdict == "does not hold" and "margin \u22124.4 errors · noise 7.2 errors · 1 seed" in body
     assert "margin +70 errors · noise 9.5 errors" in got[("03.distilled_beats_baseline", "yours · quick")][1]
     assert "margin +0.5 " in got[("03.sweep_mid_t_best_30", "yours · full")][1]
     # the verdict is a text chip, never an emoji; no heading repeats the notebook's folder name
@@ -172,3 +172,33 @@ def test_units_of_schema_1_margins():
     assert scoreboard.signed(0.33, "points", 100.0) == "+33 points"
     assert scoreboard.signed(-4.4, "errors", 1.0) == "\u22124.4 errors"
     assert scoreboard.tally_text({"holds": 2, "weaker": 1, "does not hold": 0}) == "2 hold, 1 weaker, 0 do not hold"
+
+
+def test_a_claim_as_the_notebooks_write_it_reads_with_its_verdict_noise_source_and_seeds():
+    """The scoreboard reads what ``kdlab.claim_record`` writes (not only hand-made JSON): a ``weaker`` claim over
+    three seeds shows its verdict, the paper's figure and ours with the unit, and which noise decided."""
+    from dashboard.scoreboard import row
+    from kdlab.claim_record import Claims
+
+    claims = Claims("03_mnist_distillation")
+    claims.add(
+        id="03.distilled_closes_gap",
+        section="§3",
+        statement="Distillation recovers most of the gap.",
+        paper="91% of the gap",
+        result="83% of the gap",
+        verdict="weaker",
+        paper_figure=91.1,
+        ours=83.1,
+        unit="% of the gap",
+        spread=[80.0, 86.0],
+        seeds=3,
+        noise=10.0,
+        noise_source="seed spread",
+        margin=53.1,
+        judged_by="the share closed must exceed 3 × noise",
+    )
+    (item,) = json.loads(json.dumps(claims.to_json("full", 0)))["claims"]
+    v = row(item, 2)
+    assert v.verdict == "weaker" and v.paper == "91.1 % of the gap" and v.ours == "83.1 % of the gap"
+    assert v.noise == "10 % of the gap (seed spread)" and v.seeds.startswith("3 seeds, range 80–86")

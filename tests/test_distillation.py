@@ -1,5 +1,6 @@
 """§3 recipes and profiles (kdlab.lessons.distillation, notebook 03): small synthetic checks, no MNIST needed."""
 
+import json
 from dataclasses import FrozenInstanceError, replace
 
 import pandas as pd
@@ -150,10 +151,14 @@ def test_sweep_claims_reads_best_temperature_and_spreads():
             {"width": 30, "temperature": T, "seed": 0, "test_errors": e30},
         ]
     claims = sweep_claims(pd.DataFrame(rows))
-    assert claims[800]["best_temperature"] == 8 and claims[800]["high_t_spread"] == 1  # T ∈ {10, 20}
-    assert claims[800]["all_t_spread"] == 30
-    assert claims[30]["best_temperature"] == 2.5
-    assert claims[30]["mean_errors_2.5_to_4"] == 205 and claims[30]["mean_errors_outside"] == 277.5
+    assert claims[800]["best_temperature"] == 8 and claims[800]["high_t_spread"] == 2  # T ≥ 8: {8, 10, 20}
+    assert claims[800]["high_temperatures"] == [8.0, 10.0, 20.0] and claims[800]["all_t_spread"] == 30
+    assert claims[800]["t1_errors"] == [120.0] and claims[800]["high_t_errors"] == [91.0]
+    mid = claims[30]["mid_t"]
+    assert claims[30]["best_temperature"] == 2.5 and mid["inside"]["temperature"] == 2.5
+    assert mid["lower"] == {"temperature": 1.0, "mean_errors": 300.0, "errors": [300.0]}
+    assert mid["higher"]["temperature"] == 8.0 and mid["higher"]["errors"] == [260.0]
+    json.dumps(claims, allow_nan=False)  # strict JSON for metrics.json
 
 
 def test_distillation_refuses_a_jittered_transfer_set():

@@ -43,7 +43,7 @@ def finished_run(store: Path, run_id: str = "20261129-100000-aaaaaa", profile: s
         metrics={"teacher_errors": 63},
         env={"git_commit": kw.pop("commit", "f228dc9" + "0" * 33)},
         artifacts={"results.csv": pd.DataFrame({"model": ["teacher"], "test_errors": [63]})},
-        claims=[CLAIM],
+        claims=kw.pop("claims_override", [CLAIM]),
         **kw,
     )
     (folder / "artifacts" / "teacher.pt").write_bytes(b"\0" * 1000)
@@ -154,18 +154,54 @@ def test_report_lists_every_claim_with_its_run(tmp_path):
     page = report.results_md(ref)
     assert f"[`{final.name}`](../reference/03_mnist_distillation/{final.name}/notebook.html)" in page
     assert "No reference run yet: `kdlab run 05 --profile full`" in page
-    assert "1 of 1" in page
+    assert "1 hold, 0 weaker, 0 do not hold |" in page
+
+
+def test_report_shows_a_schema_1_run_as_such(tmp_path):
+    ref = tmp_path / "reference"
+    folder = finished_run(tmp_path / "runs")
+    (folder / "claims.json").write_text(json.dumps({"schema": "kdlab.claims/1", "claims": [CLAIM]}))
+    publish(folder, ref)
+    table, page = report.readme_table(ref), report.results_md(ref)
+    assert "| 72 vs 162 errors (holds) |" in table
+    assert "full profile: 1 hold, 0 weaker, 0 do not hold (schema 1: no `weaker` verdict)." in table
+    assert "1 hold, 0 weaker, 0 do not hold (schema 1: no `weaker` verdict) |" in page
 
 
 def test_report_says_when_a_claim_does_not_hold(tmp_path):
     ref = tmp_path / "reference"
     folder = finished_run(tmp_path / "runs")
     data = json.loads((folder / "claims.json").read_text())
-    data["claims"][0]["holds"] = False
+    data["claims"][0].update(verdict="does not hold", holds=False)
     (folder / "claims.json").write_text(json.dumps(data))
     publish(folder, ref)
     assert "(does not hold)" in report.readme_table(ref)
-    assert "**does not hold**" in report.results_md(ref) and "0 of 1" in report.results_md(ref)
+    page = report.results_md(ref)
+    assert "**does not hold**" in page and "0 hold, 0 weaker, 1 do not hold" in page
+
+
+def test_report_shows_a_weaker_claim_with_the_paper_figure_and_our_seed_range(tmp_path):
+    ref = tmp_path / "reference"
+    weaker = {
+        **CLAIM,
+        "result": "83% of the gap",
+        "verdict": "weaker",
+        "paper_figure": {"value": 91.1, "unit": "% of the gap"},
+        "ours": 83.0,
+        "unit": "% of the gap",
+        "spread": [80.0, 86.0],
+        "seeds": 3,
+        "noise": 9.0,
+        "noise_source": "test set (McNemar)",
+    }
+    del weaker["ours"], weaker["holds"]
+    weaker["ours"] = 83.0
+    publish(finished_run(tmp_path / "runs", claims_override=[weaker]), ref)
+    table, page = report.readme_table(ref), report.results_md(ref)
+    assert "74 vs 146 errors [91.1 % of the gap]" in table
+    assert "83% of the gap [mean of 3: 83 % of the gap, seeds 80–86] (weaker)" in table
+    assert "full profile: 0 hold, 1 weaker, 0 do not hold." in table and "schema 1" not in table
+    assert "| **weaker** |" in page and "0 hold, 1 weaker, 0 do not hold" in page
 
 
 def test_report_check_fails_on_a_hand_edit(tmp_path):

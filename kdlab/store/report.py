@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kdlab import paths as _paths
-from kdlab.claim_record import Claim, read_claims
+from kdlab.claim_record import Claim, read_claims, tally_text
 from kdlab.store.reader import RunInfo
 from kdlab.store.reference import PROFILES, reference_root, reference_runs
 from kdlab.syllabus import LESSONS
@@ -64,7 +64,27 @@ def _minutes(info: RunInfo) -> str:
 
 
 def _verdict(c: Claim) -> str:
-    return "holds" if c.holds else "**does not hold**"
+    return c.verdict if c.verdict == "holds" else f"**{c.verdict}**"
+
+
+def _paper(c: Claim) -> str:
+    """The paper's figure in words, and as a number in the claim's unit where schema 2 records one."""
+    fig = c.paper_figure
+    return c.paper + (f" [{fig['value']:.3g} {fig['unit']}]" if fig else "")
+
+
+def _ours(c: Claim) -> str:
+    """This run's figure in words; for schema 2 also the mean over seeds, and the seed range where there is one."""
+    if c.ours is None:
+        return c.result
+    spread = f", seeds {c.spread[0]:.3g}–{c.spread[1]:.3g}" if c.spread else ""
+    return f"{c.result} [mean of {c.seeds}: {c.ours:.3g} {c.unit}{spread}]"
+
+
+def _tally(claims: list[Claim]) -> str:
+    """``20 hold, 2 weaker, 1 do not hold``, saying so when the run is schema 1 (which has no ``weaker``)."""
+    old = any(c.schema == 1 for c in claims)
+    return tally_text(claims) + (" (schema 1: no `weaker` verdict)" if old else "")
 
 
 def readme_table(root: str | Path | None = None) -> str:
@@ -78,8 +98,8 @@ def readme_table(root: str | Path | None = None) -> str:
     rows: dict[str, dict] = {}
     for (_nb, profile), info in sorted(runs.items()):
         for c in _claims(info):
-            row = rows.setdefault(c.id, {"paper": c.paper})
-            row[profile] = f"{c.ours} ({'holds' if c.holds else 'does not hold'})"
+            row = rows.setdefault(c.id, {"paper": _paper(c)})
+            row[profile] = f"{_ours(c)} ({c.verdict})"
     body = "".join(
         f"| `{cid}` | {_cell(row['paper'])} | " + " | ".join(_cell(row.get(p, "—")) for p in profiles) + " |\n"
         for cid, row in rows.items()
@@ -88,7 +108,11 @@ def readme_table(root: str | Path | None = None) -> str:
         f"{nb[:2]} {profile}: `{info.run_id}` ({_device(info)}, {_minutes(info)})"
         for (nb, profile), info in sorted(runs.items())
     )
-    return head + body + f"\nRuns (in `reference/`): {sources}.\n"
+    tallies = "; ".join(
+        f"{profile} profile: {_tally([c for (_, p), info in sorted(runs.items()) if p == profile for c in _claims(info)])}"
+        for profile in profiles
+    )
+    return head + body + f"\nVerdicts — {tallies}.\n\nRuns (in `reference/`): {sources}.\n"
 
 
 def results_md(root: str | Path | None = None) -> str:
@@ -102,11 +126,13 @@ def results_md(root: str | Path | None = None) -> str:
         "Every figure on this page is read from a run in [`reference/`](../reference) — the folder the run store wrote,\n",
         "copied by `kdlab publish` (weights left out, the executed notebook rendered to `notebook.html`) and listed\n",
         "with its SHA-256 in `reference/MANIFEST`. `kdlab report --write` regenerates this page; the test suite fails\n",
-        "when it differs. Test errors are out of 10,000. A claim that does not hold is reported as such.\n",
+        "when it differs. Test errors are out of 10,000. Each claim is `holds` (the paper's direction, beyond noise, at the\n",
+        "paper's figure), `weaker` (beyond noise, short of the paper's figure) or `does not hold`; a schema-1 run\n",
+        "(written before the three verdicts) says only `holds` or `does not hold`.\n",
         "\n",
         "## Reference runs\n",
         "\n",
-        "| notebook | profile | run | commit | device | date | wall time | claims held |\n",
+        "| notebook | profile | run | commit | device | date | wall time | verdicts |\n",
         "|---|---|---|---|---|---|---|---|\n",
     ]
     for (nb, profile), info in sorted(runs.items()):
@@ -114,8 +140,7 @@ def results_md(root: str | Path | None = None) -> str:
         commit = str(info.env.get("git_commit") or "?")[:10]
         out.append(
             f"| {nb} | {profile} | [`{info.run_id}`](../reference/{nb}/{info.run_id}/notebook.html) | `{commit}` | "
-            f"{_cell(_device(info))} | {_when(info)} | {_minutes(info)} | {sum(c.holds for c in claims)} of "
-            f"{len(claims)} |\n"
+            f"{_cell(_device(info))} | {_when(info)} | {_minutes(info)} | {_tally(claims)} |\n"
         )
     for lesson in LESSONS:
         nb = lesson.stem
@@ -130,7 +155,8 @@ def results_md(root: str | Path | None = None) -> str:
             continue
         for profile, info in mine:
             out += [
-                f"**{profile} profile**, run `{info.run_id}` ({_device(info)}, {_minutes(info)}):\n",
+                f"**{profile} profile**, run `{info.run_id}` ({_device(info)}, {_minutes(info)}): "
+                f"{_tally(_claims(info))}.\n",
                 "\n",
                 "| claim | the paper says | paper | ours | verdict | margin / noise |\n",
                 "|---|---|---|---|---|---|\n",
@@ -139,7 +165,7 @@ def results_md(root: str | Path | None = None) -> str:
                 noise = "" if c.noise is None else f" / {c.noise:.3g}"
                 margin = "" if c.margin is None else f"{c.margin:+.3g}{noise}"
                 out.append(
-                    f"| `{c.id}` | {_cell(c.statement)} | {_cell(c.paper)} | {_cell(c.ours)} | {_verdict(c)} | "
+                    f"| `{c.id}` | {_cell(c.statement)} | {_cell(_paper(c))} | {_cell(_ours(c))} | {_verdict(c)} | "
                     f"{margin} |\n"
                 )
             out.append("\n")

@@ -1,8 +1,27 @@
-"""Notebook 01's claims: raising T (eq. 1) gives the tiny probabilities weight in the distillation gradient."""
+"""Notebook 01's claim: raising T (eq. 1) gives the tiny probabilities weight in the distillation gradient.
+
+Two of §1's sentences are shown as *figures with a sentence*, not claims, because this lab's measurement of them could
+not come out otherwise (DESIGN.md §3: "a claim that could be true by construction is not a claim"):
+
+- "the very small probabilities have very little influence on the cost" at T = 1 — we call a class *tiny* when the
+  teacher gives it p < 10⁻³ at T = 1, and the cross-entropy gradient of such a class, (q − p)/T with q, p < 10⁻³ for a
+  student near its teacher, is bounded by that same 10⁻³: any threshold we judged the share against would be met by
+  the definition of "tiny" (it was ``01.tiny_classes_ignored_at_t1``);
+- "soft targets at a high T carry much more information" — the entropy of a softmax rises with T for every net whose
+  logits are not all equal, so "the entropy at least doubles from T = 1 to T = 20" holds for any confident net (it was
+  ``01.soft_targets_carry_more_information``).
+
+``temperature_figures`` words both from the run's numbers; ``temperature_claims`` judges what could fail: that the
+paper's T = 20 is high *enough* for this teacher's logits that the tiny classes get most of the logit-matching
+gradient (eq. 4) — a teacher with logits spread far beyond T, or a lower T, makes it fail.
+"""
 
 from __future__ import annotations
 
 from kdlab.claim_record import Claims
+from kdlab.lessons.claims.judge import judge
+
+SHARE_BAR = 50.0  # % of the logit-matching gradient: "most of it" (the paper gives no figure, only the direction)
 
 
 def temperature_claims(
@@ -12,40 +31,36 @@ def temperature_claims(
     gradient_t1: float,
     gradient_high_t: float,
     limit: float,
-    entropy_t1: float,
-    entropy_high_t: float,
 ) -> None:
-    """§1–2: at T = 1 the tiny probabilities barely move the cost; at a high T they do (gradients relative to the
-    T → ∞ logit-matching gradient, eq. 4), and the soft targets carry more information (entropy)."""
-    share1, share_h = gradient_t1 / limit, gradient_high_t / limit
-    claims.add(
-        id="01.tiny_classes_ignored_at_t1",
-        section="§1",
-        statement="At T = 1 the very small probabilities of the wrong classes have very little influence on "
-        "the cost: their gradient is under 1 % of what logit matching gives them.",
-        paper='"very little influence on the cross-entropy cost function"',
-        ours=f"{share1:.2%} of the logit-matching gradient",
-        holds=share1 < 0.01,
-        margin=0.01 - share1,
-        judged_by="share below 1 %",
+    """§2: at the paper's high T the tiny classes get most of the T → ∞ logit-matching gradient (eq. 4)."""
+    share_h = 100 * gradient_high_t / limit
+    share1 = 100 * gradient_t1 / limit
+    judge(
+        claims,
+        "01.tiny_classes_count_at_high_t",
+        "§2",
+        f"At the paper's T = {high_t:g} the classes that are tiny at T = 1 get most of the logit-matching gradient.",
+        "raising T makes the tiny probabilities count",
+        f"{share_h:.0f}% of the logit-matching gradient at T = {high_t:g} (against {share1:.2f}% at T = 1)",
+        share_h,
+        unit="% of the logit-matching gradient",
+        test_noise=None,
+        threshold=SHARE_BAR,
+        judged_by=f"the share at T = {high_t:g} must exceed {SHARE_BAR:g} % (an exact computation on the teacher's "
+        "test logits)",
     )
-    claims.add(
-        id="01.tiny_classes_count_at_high_t",
-        section="§2",
-        statement=f"At the paper's T = {high_t:g} the same classes get most of the logit-matching gradient.",
-        paper="raising T makes the tiny probabilities count",
-        ours=f"{share_h:.0%} of the logit-matching gradient",
-        holds=share_h > 0.5,
-        margin=share_h - 0.5,
-        judged_by="share above 50 %",
-    )
-    claims.add(
-        id="01.soft_targets_carry_more_information",
-        section="§1",
-        statement=f"Soft targets at T = {high_t:g} have far higher entropy than at T = 1.",
-        paper="high-entropy soft targets carry much more information per case",
-        ours=f"{entropy_t1:.2f} → {entropy_high_t:.2f} bits",
-        holds=entropy_high_t > 2 * entropy_t1,
-        margin=entropy_high_t - 2 * entropy_t1,
-        judged_by="entropy at least doubles",
+
+
+def temperature_figures(
+    *, high_t: float, gradient_t1: float, limit: float, tiny_threshold: float, entropy_t1: float, entropy_high_t: float
+) -> str:
+    """Markdown: §1's two sentences as this run's figures, each saying why it is an illustration, not a test."""
+    share1 = 100 * gradient_t1 / limit
+    return (
+        f"- **Figure, not a claim.** At T = 1 the tiny classes (p < {tiny_threshold:g}) get {share1:.2g}% of the "
+        'gradient logit matching would give them — §1\'s "very little influence on the cost". It is small by the '
+        "definition of *tiny*: their gradient (q − p)/T cannot exceed the threshold that picked them.\n"
+        f"- **Figure, not a claim.** The soft targets' mean entropy rises from {entropy_t1:.2f} bits at T = 1 to "
+        f'{entropy_high_t:.2f} bits at T = {high_t:g} — §1\'s "much more information per training case". Any net '
+        "with unequal logits shows a rise: the entropy of eq. 1 grows with T."
     )

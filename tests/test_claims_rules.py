@@ -1,0 +1,240 @@
+"""The judging rules: the shared three-verdict rule (``judge.verdict``), and each lesson's claims returning each
+verdict it can give on constructed numbers — a check that cannot say "weaker" or "does not hold" checks nothing."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kdlab.claim_record import Claims
+from kdlab.lessons.claims import judge
+from kdlab.lessons.claims.distillation import mnist_distillation_claims, sweep_claims_list
+from kdlab.lessons.claims.logit_matching import logit_matching_claims
+from kdlab.lessons.claims.missing_classes import missing_class_claims
+from kdlab.lessons.claims.specialists import specialist_claims
+from kdlab.lessons.claims.speech import speech_claims
+from kdlab.lessons.claims.temperature import temperature_claims, temperature_figures
+from kdlab.lessons.distillation_sweep import high_temperatures, sweep_claims
+
+PAPER = {"teacher": 67, "baseline": 146, "distilled": 74}
+
+# (effect, noise, paper figure, seed range) -> verdict: the rule of DESIGN.md §3 on constructed numbers
+CASES = [
+    ((30.0, 10.0, None, None), "holds"),  # a direction only, beyond 2 × noise
+    ((15.0, 10.0, None, None), "does not hold"),  # within noise
+    ((-30.0, 10.0, None, None), "does not hold"),  # the other way
+    ((80.0, 10.0, 72.0, None), "holds"),  # reaches the paper's figure
+    ((60.0, 10.0, 72.0, None), "weaker"),  # beyond noise, short of the paper's figure
+    ((60.0, 10.0, 72.0, (55.0, 75.0)), "holds"),  # the paper's figure inside our seed range
+    ((60.0, 40.0, 72.0, None), "does not hold"),  # short and within noise: not "weaker"
+    ((0.5, None, None, None), "holds"),  # an exact rule: any effect in the paper's direction
+]
+
+
+def _check(rule) -> list[str]:
+    """The CASES a rule gets wrong."""
+    return [f"{args} -> {rule(*args)[0]}, not {want}" for args, want in CASES if rule(*args)[0] != want]
+
+
+def test_the_rule_returns_each_of_three_verdicts():
+    assert _check(judge.verdict) == []
+    assert {want for _, want in CASES} == {"holds", "weaker", "does not hold"}
+    assert judge.verdict(30.0, 10.0)[1] == pytest.approx(30.0 - judge.K_NOISE * 10.0)  # the margin
+
+
+def test_the_rule_check_can_fail():
+    def ignores_noise(effect, noise, paper=None, spread=None):
+        return judge.verdict(effect, None, paper, spread)
+
+    def ignores_the_paper(effect, noise, paper=None, spread=None):
+        return judge.verdict(effect, noise)
+
+    assert any("15.0, 10.0" in m for m in _check(ignores_noise))
+    assert any("weaker" in m for m in _check(ignores_the_paper))
+
+
+def test_noise_is_the_larger_of_test_set_and_seed_spread_and_says_which():
+    assert judge.noise_of(10.0, [50.0]) == (10.0, "test set (McNemar), one seed")
+    noise, source = judge.noise_of(2.0, [40.0, 50.0, 60.0])
+    assert noise == pytest.approx(10.0) and source == "seed spread"
+    assert judge.noise_of(20.0, [40.0, 50.0, 60.0]) == (20.0, "test set (McNemar)")
+    assert judge.noise_of(None, [1.0])[0] is None
+
+
+def test_judge_records_mean_seed_range_and_the_paper_figure():
+    claims = Claims("03_mnist_distillation")
+    c = judge.judge(claims, "03.x", "§3", "s", "p", "r", [60.0, 70.0, 80.0], unit="errors", test_noise=5.0,
+                    paper_figure=75.0)  # fmt: skip
+    assert (c.ours, c.spread, c.seeds, c.verdict) == (70.0, (60.0, 80.0), 3, "holds")  # 75 inside 60–80
+    assert c.noise == pytest.approx(10.0) and c.noise_source == "seed spread"
+    lower = judge.judge(claims, "03.y", "§3", "s", "p", "r", 30.0, unit="errors", test_noise=None, threshold=40.0,
+                        lower_is_better=True)  # fmt: skip
+    assert lower.verdict == "holds" and lower.margin == 10.0
+
+
+def _wrong(n_wrong: int, n: int = 10_000, offset: int = 0) -> np.ndarray:
+    w = np.zeros(n, dtype=bool)
+    w[offset : offset + n_wrong] = True
+    return w
+
+
+def _mnist(errors, offsets=None):
+    claims = Claims("03_mnist_distillation")
+    offsets = offsets or {}
+    wrong = {k: _wrong(v, offset=offsets.get(k, 0)) for k, v in errors.items()}
+    mnist_distillation_claims(claims, errors, wrong, PAPER)
+    return claims
+
+
+def test_mnist_claims_hold_weaken_and_fail():
+    strong = _mnist({"teacher": 60, "baseline": 200, "distilled": 70})
+    assert {c.verdict for c in strong} == {"holds"}, strong.summary()
+    # the full reference's figures: 83 % of the gap against the paper's 91 %, beyond noise → weaker
+    ref = _mnist({"teacher": 64, "baseline": 164, "distilled": 81})
+    assert ref["03.distilled_closes_gap"].verdict == "weaker"
+    assert ref["03.distilled_closes_gap"].paper_figure["value"] == pytest.approx(100 * 72 / 79)
+    assert ref["03.distilled_closes_gap"].ours == pytest.approx(83.0)
+    # teacher vs distilled: the paper's 7 errors; ours 10 apart on disjoint cases is within McNemar noise
+    close = _mnist({"teacher": 70, "baseline": 300, "distilled": 80}, {"distilled": 100})
+    assert close["03.teacher_beats_distilled"].verdict == "does not hold"
+    assert close["03.teacher_beats_distilled"].noise == pytest.approx(math.sqrt(150))
+    # distillation made things worse: every affected claim says so
+    bad = _mnist({"teacher": 540, "baseline": 557, "distilled": 684}, {"baseline": 300, "distilled": 600})
+    assert {c.id: c.verdict for c in bad} == {
+        "03.teacher_beats_baseline": "does not hold",
+        "03.distilled_beats_baseline": "does not hold",
+        "03.teacher_beats_distilled": "holds",
+        "03.distilled_closes_gap": "does not hold",
+    }
+
+
+def _sweep(rows, seeds=(0,)):
+    return pd.DataFrame(
+        [{"width": w, "temperature": t, "seed": s, "test_errors": e + 7 * s} for w, t, e in rows for s in seeds]
+    )
+
+
+GRID_800 = [(800, 1, 680), (800, 4, 340), (800, 8, 330), (800, 20, 320)]
+
+
+def test_sweep_claims_hold_and_fail_with_higher_and_lower_sides_apart():
+    good = Claims("03_mnist_distillation")
+    sweep_claims_list(good, _sweep(GRID_800 + [(30, 1, 900), (30, 2.5, 620), (30, 4, 480), (30, 8, 590)]))
+    assert {c.id: c.verdict for c in good} == {
+        "03.sweep_high_t_beats_t1": "holds",
+        "03.sweep_high_t_similar_800": "holds",
+        "03.sweep_mid_t_best_30": "holds",
+    }
+    # inside beats the lower side by far, the higher side by 19 errors: pooled "outside" would hold, but the higher
+    # side is within its noise (2 × √(480 + 499) ≈ 63), so the claim does not hold, and says which side decided
+    close = Claims("03_mnist_distillation")
+    sweep_claims_list(close, _sweep([(30, 1, 900), (30, 2, 880), (30, 3, 480), (30, 8, 499), (30, 20, 520)]))
+    mid = close["03.sweep_mid_t_best_30"]
+    assert mid.verdict == "does not hold" and mid.ours == 19 and "higher side decides" in mid.result
+    # one temperature ≥ 8: "T ≥ 8 similar" cannot be tested, so it is not claimed at all
+    one_high = Claims("03_mnist_distillation")
+    sweep_claims_list(one_high, _sweep([(800, 1, 700), (800, 4, 500), (800, 20, 400)]))
+    assert "03.sweep_high_t_similar_800" not in {c.id for c in one_high}
+    # the high temperatures far apart: "fairly similar" does not hold
+    apart = Claims("03_mnist_distillation")
+    sweep_claims_list(apart, _sweep([(800, 1, 700), (800, 4, 500), (800, 8, 420), (800, 20, 560)]))
+    assert apart["03.sweep_high_t_similar_800"].verdict == "does not hold"
+
+
+def test_one_sweep_rule_for_metrics_and_claims():
+    assert high_temperatures([1, 2.5, 4, 8, 20]) == [8.0, 20.0]  # the quick grid: T ≥ 8, two of them
+    sweep = _sweep(GRID_800 + [(800, 10, 325)], seeds=(0, 1, 2))
+    figures = sweep_claims(sweep)[800]
+    claims = Claims("03_mnist_distillation")
+    sweep_claims_list(claims, sweep)
+    similar = claims["03.sweep_high_t_similar_800"]
+    assert figures["high_temperatures"] == [8.0, 10.0, 20.0] and similar.ours == figures["high_t_spread"] == 10
+    assert similar.seeds == 3 and "T = 8, 10, 20" in similar.result
+    beats_t1 = claims["03.sweep_high_t_beats_t1"]
+    assert beats_t1.seeds == 3 and beats_t1.spread == (680 - 325, 680 - 325)  # the same offset per seed
+
+
+def test_missing_class_claims_three_verdicts():
+    def run(b3, a3, total_after, r1):
+        claims = Claims("04_missing_class_bias")
+        missing_class_claims(
+            claims,
+            omit3_before={"total_errors": 400, "errors_on_classes": b3},
+            omit3_after={"total_errors": total_after, "errors_on_classes": a3},
+            omit3_shift=2.0,
+            only78_before={"error_rate": 50.0},
+            only78_after={"error_rate": r1},
+            only78_shift=-5.0,
+            wrong_before=_wrong(400),
+            wrong_after=_wrong(total_after),
+        )
+        return {c.id: c.verdict for c in claims}
+
+    assert set(run(200, 10, 250, 10.0).values()) == {"holds"}
+    assert set(run(200, 60, 330, 20.0).values()) == {"weaker"}  # 70 %, 70 errors, 60 %: short of 89 %, 97, 72 %
+    assert set(run(200, 200, 400, 50.0).values()) == {"does not hold"}  # no shift, no change
+
+
+def _speech(b, e, d, hard, soft):
+    claims = Claims("05_speech_frames")
+    summary = {}
+    for split in ("seen", "unseen"):
+        kept = (d - b) / (e - b) if e > b else None
+        summary |= {f"baseline_frame_acc_{split}": b, f"ensemble_frame_acc_{split}": e}
+        summary |= {f"distilled_frame_acc_{split}": d, f"gain_kept_{split}": kept}
+    table5 = pd.DataFrame(
+        {
+            "system": ["baseline (3% of training set)", "soft targets (3% of training set)"],
+            "test_frame_acc": [hard, soft],
+        }
+    )
+    speech_claims(claims, summary, {"seen": 30_000, "unseen": 30_000}, table5)
+    return {c.id: c.verdict for c in claims}
+
+
+def test_speech_claims_three_verdicts():
+    assert set(_speech(55.0, 59.0, 58.6, 40.0, 55.0).values()) == {"holds"}  # 4 points, 90 % kept, 15 points
+    weaker = _speech(55.0, 57.0, 56.8, 40.0, 48.0)  # 2 points (paper 2.2), soft 8 points above hard (paper 12.5)
+    assert weaker["05.ensemble_beats_baseline_seen"] == weaker["05.soft_targets_regularize"] == "weaker"
+    kept = _speech(55.0, 60.0, 58.9, 40.0, 48.0)  # 78 % kept: beyond 50 % + 2 × 10 %, short of the paper's 80 %
+    assert kept["05.distilled_keeps_gain_seen"] == kept["05.distilled_keeps_gain_unseen"] == "weaker"
+    no_gain = _speech(55.0, 55.0, 55.0, 40.0, 42.0)  # nothing gained, nothing to keep: JSON-safe, does not hold
+    assert set(no_gain.values()) == {"does not hold"}
+
+
+def test_specialist_claims():
+    def run(net, soft, dust):
+        claims = Claims("06_specialists")
+        change = {"net": net, "se": 22.0, "fixed": 300, "broken": 300 - net}
+        specialist_claims(claims, gen_acc=0.80, spec_acc=0.80 + net / 1e4, change=change, n_test=10_000,
+                          n_specialists=16, nll_rise={"soft": soft, "dustbin": dust})  # fmt: skip
+        return [c.verdict for c in claims]
+
+    assert run(400, 0.01, 0.09) == ["holds", "holds"]  # +5 % relative, beyond 4.4 %
+    assert run(100, 0.01, 0.09)[0] == "weaker"  # +1.25 % relative, beyond noise
+    assert run(20, 0.1, 0.09) == ["does not hold", "does not hold"]
+
+
+def test_temperature_claim_and_figures():
+    t = Claims("01_softmax_temperature")
+    temperature_claims(t, high_t=20, gradient_t1=3e-4, gradient_high_t=0.87, limit=1.0)
+    assert [c.line() for c in t] == ["01.tiny_classes_count_at_high_t: holds"]
+    low = Claims("01_softmax_temperature")
+    temperature_claims(low, high_t=2, gradient_t1=3e-4, gradient_high_t=0.3, limit=1.0)
+    assert low["01.tiny_classes_count_at_high_t"].verdict == "does not hold"
+    text = temperature_figures(high_t=20, gradient_t1=3e-4, limit=1.0, tiny_threshold=1e-3, entropy_t1=0.1,
+                               entropy_high_t=3.2)  # fmt: skip
+    assert text.count("Figure, not a claim") == 2 and "0.03%" in text and "3.20 bits" in text
+
+
+def test_logit_matching_claims():
+    def run(t_shifted, agreement, corr):
+        lm = Claims("02_logit_matching_limit")
+        logit_matching_claims(lm, t_zero_mean=56.0, t_shifted=t_shifted, level=0.1, agreement=agreement, corr=corr,
+                              temperatures=[1, 5, 100], n_test=10_000)  # fmt: skip
+        return [c.verdict for c in lm]
+
+    assert run(None, [0.84, 0.9, 0.99], [0.7, 0.9, 1.0]) == ["holds", "holds"]
+    assert run(3.0, [0.9, 0.9, 0.901], [0.7, 0.9, 1.0]) == ["does not hold", "does not hold"]
+    assert run(None, [0.84, 0.9, 0.99], [0.9, 0.9, 0.8])[1] == "does not hold"  # agreement rises, correlation falls
