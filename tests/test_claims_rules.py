@@ -204,16 +204,36 @@ def test_speech_claims_three_verdicts():
 
 
 def test_specialist_claims():
-    def run(net, soft, dust):
+    def run(net, soft, dust, control_acc=0.79, control_net=None):
         claims = Claims("06_specialists")
         change = {"net": net, "se": 22.0, "fixed": 300, "broken": 300 - net}
-        specialist_claims(claims, gen_acc=0.80, spec_acc=0.80 + net / 1e4, change=change, n_test=10_000,
-                          n_specialists=16, nll_rise={"soft": soft, "dustbin": dust})  # fmt: skip
+        spec_acc = 0.80 + net / 1e4
+        c_net = round(1e4 * (spec_acc - control_acc)) if control_net is None else control_net
+        control = {"acc": control_acc, "epochs": 3, "change": {"net": c_net, "se": 22.0}}
+        specialist_claims(claims, gen_acc=0.80, spec_acc=spec_acc, change=change, n_test=10_000,
+                          n_specialists=16, nll_rise={"soft": soft, "dustbin": dust}, control=control)  # fmt: skip
         return [c.verdict for c in claims]
 
-    assert run(400, 0.01, 0.09) == ["holds", "holds"]  # +5 % relative, beyond 4.4 %
+    assert run(400, 0.01, 0.09) == ["holds", "holds"]  # +5 % relative, beyond 4.4 %; the control is weaker
     assert run(100, 0.01, 0.09)[0] == "weaker"  # +1.25 % relative, beyond noise
     assert run(20, 0.1, 0.09) == ["does not hold", "does not hold"]
+
+
+def test_specialists_cannot_hold_when_the_runs_own_control_does_better():
+    """The issue's rule: the generalist trained longer on hard labels is the reference when it is the stronger one."""
+    claims = Claims("06_specialists")
+    change = {"net": 400, "se": 22.0, "fixed": 500, "broken": 100}  # +5 % against the short-trained generalist
+    control = {"acc": 0.85, "epochs": 3, "change": {"net": -100, "se": 25.0}}  # the control beats the specialists
+    specialist_claims(claims, gen_acc=0.80, spec_acc=0.84, change=change, n_test=10_000, n_specialists=16,
+                      nll_rise={"soft": 0.01, "dustbin": 0.09}, control=control)  # fmt: skip
+    claim = claims["06.specialists_beat_generalist"]
+    assert claim.verdict == "does not hold" and claim.ours < 0
+    assert claim.control["value"] == 85.0 and "control" in claim.judged_by
+    beaten = Claims("06_specialists")  # the same specialists 1.2 % above a control that is itself above the generalist
+    control = {"acc": 0.83, "epochs": 3, "change": {"net": 100, "se": 20.0}}
+    specialist_claims(beaten, gen_acc=0.80, spec_acc=0.84, change=change, n_test=10_000, n_specialists=16,
+                      nll_rise={"soft": 0.01, "dustbin": 0.09}, control=control)  # fmt: skip
+    assert beaten["06.specialists_beat_generalist"].verdict == "weaker"  # judged at 1.2 %, not at 5 %
 
 
 def test_temperature_claim_and_figures():
