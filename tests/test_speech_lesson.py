@@ -64,14 +64,17 @@ def test_tables_run_end_to_end_on_a_toy_problem():
                    small=replace(cfg.small, epochs=3, progress=False))  # fmt: skip
     data = _fake_data()
     t1 = E.run_table1(tiny, data, device="cpu", progress=False, n_posterior_utts=1)
-    assert set(t1.table.model) == {"baseline", "10x ensemble", "distilled T=1", "distilled T=4"}
-    assert list(t1.table.model[:2]) == ["baseline", "10x ensemble"]
-    assert t1.table.chosen_on_val.tolist() == [False, False, True, False]  # the chosen student comes first
+    assert set(t1.table.model) == {"baseline", "10x ensemble", "distilled T=1", "distilled T=4", E.MATCHED_CONTROL}
+    assert list(t1.table.model[:2]) == ["baseline", "10x ensemble"] and t1.table.model.iloc[-1] == E.MATCHED_CONTROL
+    assert t1.table.chosen_on_val.tolist() == [False, False, True, False, False]  # the chosen student comes first
     assert t1.best_temperature == t1.table.temperature[2]
     assert t1.table.frame_acc_seen.between(0, 100).all()
     assert t1.table.phone_error_rate.notna().sum() == 3  # baseline, ensemble and the chosen student are decoded
     assert t1.posteriors["teacher"].shape == (30, 6)
-    assert set(E.summarize_table1(t1)) >= {"gain_kept_seen", "gain_kept_unseen", "distilled_per"}
+    summary = E.summarize_table1(t1)
+    assert set(summary) >= {"gain_kept_seen", "gain_kept_unseen", "distilled_per", "control_frame_acc_seen"}
+    assert summary["control_frame_acc_unseen"] == t1.table.set_index("model").loc[E.MATCHED_CONTROL, "frame_acc_unseen"]
+    assert "matched_control" in t1.seconds  # trained with the student's config on the student's transfer set
     t5, curves = speech_table5.run_table5(tiny, data, t1.baseline, t1.best_temperature, device="cpu", progress=False)
     assert list(t5.system) == list(paper.table5_by_system())
     assert len(curves) == 2 * 3 and set(curves.columns) >= {"setting", "epoch", "train_acc", "val_acc", "test_acc"}

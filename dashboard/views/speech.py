@@ -15,8 +15,11 @@ ARTIFACTS = ("table1.csv", "table5.csv", "curves.csv", "posteriors.npz")
 
 
 def kind(name: str) -> str:
-    """baseline / ensemble / distilled, from a Table 1 row's model name."""
+    """baseline / ensemble / distilled / control, from a Table 1 row's model name (the matched control's name says
+    "distilled model's budget", so it is tested first)."""
     name = name.lower()
+    if "control" in name:
+        return "control"
     return "ensemble" if "ensemble" in name else "distilled" if "distil" in name else "baseline"
 
 

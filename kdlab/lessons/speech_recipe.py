@@ -262,11 +262,6 @@ def train_students(profile: SpeechProfile, data: SpeechData, teacher_logits: tor
     return model, history
 
 
-train_distilled = (
-    train_students  # its name until the MNIST student (kdlab.lessons.distillation.train_distilled) kept it
-)
-
-
 # ----------------------------------------------------------------------------------------------------- metrics
 def frame_accuracy(log_p: torch.Tensor, y: torch.Tensor) -> float:
     """Fraction of frames whose most probable class is the label (states count as separate classes)."""
