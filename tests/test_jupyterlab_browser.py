@@ -4,9 +4,9 @@
 widget); this test checks what a student sees: a JupyterLab server on a free loopback port, a notebook made of the
 lesson's parameters cell, its imports-only cells, the small stand-ins of ``test_notebook_widgets.STANDINS`` and the
 lesson's own interactive cell (so no data or training is needed), run in the browser with Shift+Enter; then the
-first slider's handle is moved with the keyboard and the widget's output (a picture, or text) must change. ``test_the_browser_check_fails
-_for_a_function_that_only_draws`` shows the check failing on the old bug (a function that draws without
-``display(fig)``: the picture stays byte-identical).
+first slider's handle is moved with the keyboard and the widget's output (a picture, or text) must change.
+``test_the_browser_check_fails_for_a_function_that_only_draws`` shows the check failing on the old bug (a function
+that draws without ``display(fig)``: no picture ever reaches the widget).
 """
 
 from __future__ import annotations
