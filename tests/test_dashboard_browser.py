@@ -68,21 +68,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A `streamlit run` of the dashboard on a free loopback port, reading a fixture store; killed afterwards."""
-    ensure_chromium()
+def streamlit_server(store: Path, home: Path, **env_extra: str):
+    """A `streamlit run` of the dashboard on a free loopback port reading ``store``: yields its URL, then kills it
+    (its own process group: teardown kills streamlit and only it). Shared by the browser tests."""
     from dashboard.launch import command
 
-    store = tmp_path_factory.mktemp("runs")
-    build_store(store)
+    env = {**os.environ, "HOME": str(home), "MPLCONFIGDIR": str(home), **env_extra}
     port = free_port()
-    home = tmp_path_factory.mktemp("home")
-    env = {**os.environ, "HOME": str(home), "MPLCONFIGDIR": str(home), "KDLAB_RUNS": "/nonexistent-flag-wins"}
-    log = open(home / "streamlit.log", "w")
+    log = open(home / "streamlit.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         command(store, port), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )  # own process group: teardown kills streamlit and only it
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while True:
@@ -96,13 +92,24 @@ def server(tmp_path_factory):
             proc.kill()
             pytest.fail("streamlit did not start: " + (home / "streamlit.log").read_text()[-2000:])
         time.sleep(0.2)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The dashboard reading a fixture store (a --runs flag that wins over $KDLAB_RUNS); killed afterwards."""
+    ensure_chromium()
+    store = tmp_path_factory.mktemp("runs")
+    build_store(store)
+    yield from streamlit_server(store, tmp_path_factory.mktemp("home"), KDLAB_RUNS="/nonexistent-flag-wins")
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,14 @@ installed)."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fixtures_runs and the browser helpers
 from fixtures_runs import CLAIMS, GOOD, build_reference, build_store  # noqa: E402
-from test_dashboard_browser import ARGS, CHROMIUM, READY, TIMEOUT_MS, ensure_chromium, free_port  # noqa: E402
+from test_dashboard_browser import ARGS, CHROMIUM, READY, TIMEOUT_MS, ensure_chromium, streamlit_server  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -57,36 +53,10 @@ def series(run_id: str, profile: str = "quick") -> str:
 def server(tmp_path_factory):
     """`streamlit run` of the dashboard on a free loopback port: a fixture store of yours and a reference store."""
     ensure_chromium()
-    from dashboard.launch import command
-
     yours, ref, home = (tmp_path_factory.mktemp(n) for n in ("runs", "reference", "home"))
     build_store(yours)
     build_reference(ref)
-    env = {**os.environ, "HOME": str(home), "MPLCONFIGDIR": str(home), "KDLAB_REFERENCE": str(ref)}
-    port = free_port()
-    log = open(home / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        command(yours, port), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url, deadline = f"http://127.0.0.1:{port}", time.time() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail("streamlit did not start: " + (home / "streamlit.log").read_text()[-2000:])
-        time.sleep(0.2)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+    yield from streamlit_server(yours, home, KDLAB_REFERENCE=str(ref))
 
 
 @pytest.fixture(scope="module")

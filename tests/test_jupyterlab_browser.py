@@ -140,8 +140,7 @@ def pictures_before_and_after_a_move(port: int, name: str, n_cells: int) -> tupl
             browser.close()
 
 
-SLIDERS = [p for p in WITH_WIDGETS if "IntSlider(" in interactive_cells(p)[0][0] or "FloatSlider(" in
-           interactive_cells(p)[0][0] or "FloatLogSlider(" in interactive_cells(p)[0][0]]  # fmt: skip
+SLIDERS = [p for p in WITH_WIDGETS if "Slider(" in interactive_cells(p)[0][0]]  # each kind of slider
 
 
 @pytest.mark.slow
