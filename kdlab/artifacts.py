@@ -65,6 +65,7 @@ EXTRA: dict[str, dict[str, tuple[str, ...]]] = {
         "distill.csv": ("system", "test_accuracy"),
         "curves.csv": ("step", "specialist", "split", "cond_acc", "cond_nll", "kind"),
         "table61.csv": ("kind",),
+        "controls.csv": ("system", "test_accuracy", "val_accuracy", "chosen"),
     },
 }
 

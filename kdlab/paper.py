@@ -40,6 +40,10 @@ TABLE1_TEMPERATURES = (1.0, 2.0, 5.0, 10.0)
 KEPT_MORE_THAN = 80.0  # §4: "more than 80% of the improvement in frame classification accuracy" (percent)
 TABLE1_HARD_WEIGHT = 0.5
 
+# §5: "JFT is an internal Google dataset that has 100 million labeled images with 15,000 labels"; §5.1: its
+# baseline "had been trained for about six months using asynchronous stochastic gradient descent"
+JFT = {"images": 100_000_000, "classes": 15_000, "generalist_months": 6}
+
 # §5, Table 3 (JFT, 61 specialist models): percent
 TABLE3 = {
     "system": ["Baseline", "Baseline + 61 specialist models"],
@@ -78,6 +82,7 @@ SECTION = {  # where each figure above is stated
     "TABLE1_TEMPERATURES": "§4",
     "TABLE1_HARD_WEIGHT": "§4",
     "KEPT_MORE_THAN": "§4",
+    "JFT": "§5, §5.1",
     "TABLE3": "§5, Table 3",
     "N_SPECIALISTS": "§5, Table 3",
     "TABLE3_RELATIVE": "§5",

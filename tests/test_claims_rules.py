@@ -12,7 +12,12 @@ from kdlab.lessons.claims import judge
 from kdlab.lessons.claims.distillation import mnist_distillation_claims, sweep_claims_list
 from kdlab.lessons.claims.logit_matching import logit_matching_claims
 from kdlab.lessons.claims.missing_classes import missing_class_claims
-from kdlab.lessons.claims.specialists import specialist_claims
+from kdlab.lessons.claims.specialists import (
+    beat_generalist_claim,
+    gain_grows_claim,
+    overfit_less_claim,
+    specialist_claims,
+)
 from kdlab.lessons.claims.speech import speech_claims
 from kdlab.lessons.claims.temperature import temperature_claims, temperature_figures
 from kdlab.lessons.distillation_sweep import high_temperatures, sweep_claims
@@ -220,37 +225,98 @@ def test_speech_matched_control_decides_what_the_distilled_model_has_shown():
     assert "05.distilled_beats_matched_control_seen" not in _speech(55.0, 59.0, 58.6, 40.0, 55.0)  # no control run
 
 
-def test_specialist_claims():
-    def run(net, soft, dust, control_acc=0.79, control_net=None):
-        claims = Claims("06_specialists")
-        change = {"net": net, "se": 22.0, "fixed": 300, "broken": 300 - net}
-        spec_acc = 0.80 + net / 1e4
-        c_net = round(1e4 * (spec_acc - control_acc)) if control_net is None else control_net
-        control = {"acc": control_acc, "epochs": 3, "change": {"net": c_net, "se": 22.0}}
-        specialist_claims(claims, gen_acc=0.80, spec_acc=spec_acc, change=change, n_test=10_000,
-                          n_specialists=16, nll_rise={"soft": soft, "dustbin": dust}, control=control)  # fmt: skip
-        return [c.verdict for c in claims]
+def _refs(gen_acc, ctrl_acc, spec_acc, n_test=10_000, se=22.0):
+    """Two references with their paired changes to the specialists (net = the difference in correct images)."""
 
-    assert run(400, 0.01, 0.09) == ["holds", "holds"]  # +5 % relative, beyond 4.4 %; the control is weaker
-    assert run(100, 0.01, 0.09)[0] == "weaker"  # +1.25 % relative, beyond noise
-    assert run(20, 0.1, 0.09) == ["does not hold", "does not hold"]
+    def ref(acc, what):
+        net = round(n_test * (spec_acc - acc))
+        return {"acc": acc, "val_acc": acc, "what": what,
+                "change": {"net": net, "se": se, "fixed": 300 + max(net, 0), "broken": 300 - min(net, 0)}}  # fmt: skip
+
+    return {"converged generalist": ref(gen_acc, "early stopped"), "compute-matched control": ref(ctrl_acc, "more")}
+
+
+def _run(gen_acc, ctrl_acc, spec_acc, reference="converged generalist", trend=None, overfit=None):
+    return {"spec_acc": spec_acc, "references": _refs(gen_acc, ctrl_acc, spec_acc), "reference": reference,
+            "n_specialists": 16, "trend": trend, "overfit": overfit}  # fmt: skip
+
+
+def _beat(*args, **kw):
+    return beat_generalist_claim(Claims("06_specialists"), [_run(*args, **kw)], n_test=10_000)
+
+
+def test_specialists_beat_generalist_gives_each_verdict():
+    assert _beat(0.80, 0.79, 0.84).verdict == "holds"  # +5 % relative, beyond 4.4 %; the control is weaker
+    assert _beat(0.80, 0.79, 0.81).verdict == "weaker"  # +1.25 % relative, beyond noise
+    assert _beat(0.80, 0.79, 0.802).verdict == "does not hold"  # +20 of 10,000, within noise
+    claim = _beat(0.80, 0.79, 0.84)
+    assert claim.control["value"] == 79.0 and "converged generalist" in claim.judged_by
 
 
 def test_specialists_cannot_hold_when_the_runs_own_control_does_better():
-    """The issue's rule: the generalist trained longer on hard labels is the reference when it is the stronger one."""
+    """Issue 26: whatever validation chose, a reference more accurate on test than the specialists rules it out."""
+    chosen_by_val = _beat(0.80, 0.85, 0.84)  # +5 % against the generalist chosen on validation, but the control: 85 %
+    assert chosen_by_val.verdict == "does not hold" and chosen_by_val.ours == pytest.approx(5.0)
+    assert "compute-matched control is more accurate on test" in chosen_by_val.judged_by
+    against_control = _beat(0.80, 0.83, 0.84, reference="compute-matched control")  # judged at 1.2 %, not at 5 %
+    assert against_control.verdict == "weaker" and against_control.ours == pytest.approx(100 * 0.01 / 0.83)
+
+
+def test_specialists_beat_generalist_over_seeds_uses_the_seed_spread():
+    runs = [_run(0.80, 0.79, acc) for acc in (0.84, 0.80, 0.845)]  # +5 %, 0 %, +5.6 %: a wide spread
+    claim = beat_generalist_claim(Claims("06_specialists"), runs, n_test=10_000)
+    assert claim.seeds == 3 and claim.noise_source == "seed spread" and claim.verdict == "does not hold"
+    steady = [_run(0.80, 0.79, acc) for acc in (0.84, 0.841, 0.842)]
+    assert beat_generalist_claim(Claims("06_specialists"), steady, n_test=10_000).verdict == "holds"
+
+
+def _trend(slope, se, buckets=(1, 2, 3)):
+    return {"buckets": list(buckets), "cases": [500] * len(buckets), "gain": [slope * b for b in buckets],
+            "slope": slope, "se": se, "dropped": []}  # fmt: skip
+
+
+def test_gain_grows_with_specialists_gives_each_verdict():
+    def said(*args, **kw):
+        claims = Claims("06_specialists")
+        return gain_grows_claim(claims, [_trend(*args, **kw)], paper_slope=1.2).verdict
+
+    assert said(1.5, 0.3) == "holds"  # as steep as the paper's, beyond noise
+    assert said(0.8, 0.2) == "weaker"  # rising beyond noise, less steeply than the paper's
+    assert said(0.8, 0.5) == "does not hold"  # within noise
+    assert said(-2.0, 0.3) == "does not hold"  # the opposite trend
+    assert said(float("nan"), float("nan"), buckets=(1,)) == "does not hold"  # one bucket: no trend to measure
+    assert said(1.5, float("nan")) == "does not hold"  # a slope without a noise estimate cannot hold
+
+
+def _overfit(rise_gap, gap_se, soft_improvement, soft_se, n=6):
+    return {"n_specialists": n, "rise_gap": rise_gap, "rise_gap_se": gap_se, "soft_rise": 0.01,
+            "dustbin_rise": 0.01 + rise_gap, "soft_improvement": soft_improvement, "soft_improvement_se": soft_se,
+            "dustbin_improvement": 0.0, "dustbin_improvement_se": 0.01}  # fmt: skip
+
+
+def test_soft_specialists_overfit_less_gives_each_verdict_and_a_lazy_specialist_fails():
+    def said(*args, **kw):
+        claims = Claims("06_specialists")
+        return overfit_less_claim(claims, [_overfit(*args, **kw)])
+
+    assert said(0.08, 0.02, 0.10, 0.02).verdict == "holds"  # rose less, and improved on the generalist
+    assert said(0.03, 0.02, 0.10, 0.02).verdict == "does not hold"  # the rise gap is within noise
+    lazy = said(0.08, 0.02, 0.0, 0.01)  # a soft specialist that learned nothing: no rise, no improvement
+    assert lazy.verdict == "does not hold" and "did not improve on the generalist" in lazy.judged_by
+    assert said(0.08, float("nan"), 0.10, float("nan"), n=1).verdict == "does not hold"  # no spread: no noise
+    seeds = [_overfit(0.08, 0.02, imp, 0.02) for imp in (0.10, 0.0, -0.1)]  # improves in one seed of three only
+    assert overfit_less_claim(Claims("06_specialists"), seeds).verdict == "does not hold"
+
+
+def test_specialist_claims_records_three_claims_in_order():
     claims = Claims("06_specialists")
-    change = {"net": 400, "se": 22.0, "fixed": 500, "broken": 100}  # +5 % against the short-trained generalist
-    control = {"acc": 0.85, "epochs": 3, "change": {"net": -100, "se": 25.0}}  # the control beats the specialists
-    specialist_claims(claims, gen_acc=0.80, spec_acc=0.84, change=change, n_test=10_000, n_specialists=16,
-                      nll_rise={"soft": 0.01, "dustbin": 0.09}, control=control)  # fmt: skip
-    claim = claims["06.specialists_beat_generalist"]
-    assert claim.verdict == "does not hold" and claim.ours < 0
-    assert claim.control["value"] == 85.0 and "control" in claim.judged_by
-    beaten = Claims("06_specialists")  # the same specialists 1.2 % above a control that is itself above the generalist
-    control = {"acc": 0.83, "epochs": 3, "change": {"net": 100, "se": 20.0}}
-    specialist_claims(beaten, gen_acc=0.80, spec_acc=0.84, change=change, n_test=10_000, n_specialists=16,
-                      nll_rise={"soft": 0.01, "dustbin": 0.09}, control=control)  # fmt: skip
-    assert beaten["06.specialists_beat_generalist"].verdict == "weaker"  # judged at 1.2 %, not at 5 %
+    run = _run(0.80, 0.79, 0.84, trend=_trend(1.5, 0.3), overfit=_overfit(0.08, 0.02, 0.10, 0.02))
+    specialist_claims(claims, [run], n_test=10_000, paper_slope=1.2)
+    assert [c.line() for c in claims] == [
+        "06.specialists_beat_generalist: holds",
+        "06.gain_grows_with_specialists: holds",
+        "06.soft_specialists_overfit_less: holds",
+    ]
 
 
 def test_temperature_claim_and_figures():

@@ -18,6 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fixtures_runs, under any pytest import mode
 from fixtures_runs import (  # noqa: E402
     BROKEN,
+    CLAIMS,
     FAILED_REASON,
     GOOD,
     build_store,
@@ -372,6 +373,33 @@ def test_specialists_page_counts_classes_once_and_shows_percent(monkeypatch, sto
     row1 = t4.iloc[1]
     assert row1["ours: relative accuracy change"] == "+1.4 %" and row1["paper: relative accuracy change"] == "+3.4 %"
     assert t4.iloc[2]["ours: net change in top-1 correct"] == "\u22123" and t4.iloc[5]["ours: test images"] == "—"
+
+
+def test_specialists_page_shows_the_controls_and_the_nll_the_claim_is_judged_on(monkeypatch, store):
+    """Issue 26: the converged generalist and the compute-matched control beside the specialists, the §6.1 chart in
+    NLL on the held-out cases, Table 4's slope from the run's metrics."""
+    at = open_app(monkeypatch, store, LESSONS["06"])
+    assert "Specialists against a converged generalist and the same compute" in texts(at.subheader)
+    charts = [json.dumps(spec) for spec in charts_of(at)]
+    assert any("reference, chosen on validation" in c and "validation accuracy (%)" in c for c in charts)
+    assert any("conditional NLL on the specialist" in c for c in charts)
+    captions = texts(at.caption)
+    assert "'val' is the held-out training cases the claim is judged on" in captions
+    assert "\u22121.6 % per specialist, bootstrap s.e. 0.8 %" in captions
+
+
+def test_specialists_page_renders_an_older_run_without_the_new_artifacts(monkeypatch, tmp_path):
+    """A run from before issue 26 (no controls.csv, no held-out curves, no slope) renders, saying what is missing."""
+    arts = good_artifacts("06", np.random.default_rng(3))
+    del arts["controls.csv"]
+    arts["curves.csv"] = arts["curves.csv"][arts["curves.csv"].split != "val"]
+    write_run(tmp_path, "06_specialists", "20261203-000000-old06a", artifacts=arts, claims=CLAIMS["06"])
+    at = open_app(monkeypatch, tmp_path, LESSONS["06"])
+    assert not at.error and not at.warning, [w.value for w in at.warning]
+    infos, captions = texts(at.info), texts(at.caption)
+    assert "This run has no `controls.csv`" in infos and "kdlab run notebooks/06_specialists.ipynb" in infos
+    assert "This run has no held-out ('val') curves" in captions
+    assert "This run recorded no slope of the trend" in captions
 
 
 # ----------------------------------------------------------------------------------------------- no data, bad data

@@ -137,6 +137,40 @@ def overlay_charts(chosen) -> None:
     )
 
 
+def _slope_words(metrics: dict) -> str:
+    """Table 4's trend as the run measured it (``table4_slope`` ± its bootstrap s.e.), or what is missing."""
+    slope, se = metrics.get("table4_slope"), metrics.get("table4_slope_se")
+    if not isinstance(slope, (int, float)) or not isinstance(se, (int, float)):
+        return "This run recorded no slope of the trend (it predates the Table 4 claim, or had too few buckets)."
+    return (
+        f"Slope of the relative change against the number of covering specialists: {ui.fmt_pct(slope, sign=True)} per "
+        f"specialist, bootstrap s.e. {ui.fmt_pct(se)} (the claim below says whether that is beyond noise)."
+    )
+
+
+def controls_section(run) -> None:
+    """The references the specialists are judged against, beside them: converged generalist, compute-matched control."""
+    st.subheader("Specialists against a converged generalist and the same compute")
+    if "controls.csv" not in data.artifact_names(run):
+        st.info(
+            "This run has no `controls.csv`: it was made before the notebook trained its generalist to convergence "
+            f"and a compute-matched control; rerun it to see them {data.rerun_hint(run)}"
+        )
+        return
+    controls = lesson.shown(lambda: data.table(run, "controls.csv"))
+    if controls is None:  # unreadable, or lacking a column of the contract: ``shown`` has said which
+        return
+    left, right = st.columns([3, 2])
+    charts.show(tables.controls_chart(controls), where=left, zoom=False)
+    left.caption("Test accuracy; hover for the validation accuracy. " + ui.source(run))
+    right.markdown(
+        "The generalist trained until its accuracy on held-out training cases stopped improving, and the same "
+        "generalist given the specialists' total extra training steps on hard labels. The specialists are judged "
+        "against the one with the better *validation* accuracy (blue), and cannot hold their claim when either is "
+        "more accurate on test."
+    )
+
+
 def main() -> None:
     lesson.header(
         "06",
@@ -183,9 +217,13 @@ def main() -> None:
             "specialist covers, top-1 among the classes of those specialists. " + ui.source(run)
         )
 
+    controls_section(run)
+
     st.subheader("Gain by the number of specialists covering the correct class (Table 4)")
     t4 = lesson.shown(lambda: data.table(run, "table4.csv"))
     if t4 is not None:
+        charts.show(tables.table4_chart(t4), zoom=False)
+        st.caption(_slope_words(run.metrics) + " " + ui.source(run))
         st.table(tables.table4(t4), hide_index=True)
         st.markdown(
             "The paper's trend: the more specialists cover a class, the larger the gain. A dash: no test image of "
@@ -200,8 +238,19 @@ def main() -> None:
         if curves is not None:
             left, right = st.columns([3, 2])
             charts.show(tables.curves61_chart(curves), where=left)
-            words = charts.dash_words(sorted(curves["split"].astype(str).unique()))  # the chart's order: groupby sorts
-            left.caption(f"Lines: {words}; mean over the specialists. " + charts.HINT + " " + ui.source(run))
+            splits = sorted(curves["split"].astype(str).unique())  # the chart's order: groupby sorts
+            words = charts.dash_words(splits)
+            held_out = (
+                "'val' is the held-out training cases the claim is judged on."
+                if "val" in splits
+                else "This run has no held-out ('val') curves: it predates the held-out §6.1 claim."
+            )
+            left.caption(
+                f"Conditional NLL (the claim's quantity). Lines: {words}; mean over the specialists. {held_out} "
+                + charts.HINT
+                + " "
+                + ui.source(run)
+            )
             right.markdown(
                 "The paper proposes (§6.1) but does not test specialists with a full softmax and the generalist's "
                 "soft targets on the other classes; there is no figure of the paper to compare with."

@@ -62,14 +62,15 @@ def covariance_figure(cov: np.ndarray, order: np.ndarray, assignment: np.ndarray
 
 
 def curves_figure(curves, title: str):
-    """§6.1: mean conditional accuracy / NLL of the specialists on train and test vs training step, per kind."""
+    """§6.1: mean conditional accuracy / NLL of the specialists vs training step, per kind, on their training slice
+    (dashed), the held-out training cases the claim is judged on (dotted, when recorded) and the test set (solid)."""
     import matplotlib.pyplot as plt
 
     mean = curves.groupby(["kind", "split", "step"], as_index=False)[["cond_acc", "cond_nll"]].mean()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     styles = {"dustbin": "tab:red", "soft": "tab:blue"}
     for (kind, split), g in mean.groupby(["kind", "split"]):
-        ls = "-" if split == "test" else "--"
+        ls = {"test": "-", "val": ":"}.get(split, "--")
         for ax, col in zip(axes, ["cond_acc", "cond_nll"]):
             ax.plot(g["step"], g[col], ls, color=styles.get(kind, "k"), label=f"{kind}, {split}")
     axes[0].set_ylabel("conditional accuracy (own classes)")

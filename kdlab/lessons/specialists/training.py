@@ -94,6 +94,8 @@ def train_specialists(
     y_eval: torch.Tensor | None = None,
     x_train_eval: torch.Tensor | None = None,
     y_train_eval: torch.Tensor | None = None,
+    x_val: torch.Tensor | None = None,
+    y_val: torch.Tensor | None = None,
 ) -> Specialists:
     """Train M specialists for the special subsets ``classes`` as one batched model on the generalist's device.
 
@@ -103,7 +105,8 @@ def train_specialists(
     training the dustbin logit is raised by ``oversampling_shift``. ``kind="soft"`` (§6.1): full softmax; hard
     targets on special examples, T²-scaled soft cross-entropy to the generalist's softmax(v/T) on the others; after
     training the special classes' logits are lowered by the same shift. Every ``eval_every`` steps the conditional
-    accuracy/NLL on (x_train_eval, y_train_eval) and (x_eval, y_eval) are recorded in ``curves``.
+    accuracy/NLL on (x_train_eval, y_train_eval), (x_eval, y_eval) and held-out training cases (x_val, y_val) are
+    recorded in ``curves`` (splits "train", "test", "val"; a split whose data is not given is left out).
     """
     cfg = config
     dev = generalist.layers[0].weight.device
@@ -136,7 +139,11 @@ def train_specialists(
 
     evals = [
         (split, xe.to(dev, torch.float32).flatten(1), ye.to(dev))
-        for split, (xe, ye) in (("train", (x_train_eval, y_train_eval)), ("test", (x_eval, y_eval)))
+        for split, (xe, ye) in (
+            ("train", (x_train_eval, y_train_eval)),
+            ("test", (x_eval, y_eval)),
+            ("val", (x_val, y_val)),
+        )
         if xe is not None
     ]
 
