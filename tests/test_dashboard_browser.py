@@ -250,8 +250,18 @@ PAGES = [
     ("sweeps", "03 · Distillation", 0, 5, ["Test errors against temperature", "lesson 04's page"]),  # old URL
     ("missing_classes", "04 · Missing classes", 1, 3, ["Ours beside the paper", "test errors before the shift"]),
     ("speech", "05 · Speech", 1, 1, ["gain kept, paper (Table 1)", "paper: test frame acc.", "— (hard labels)"]),
-    ("specialists", "06 · Specialists", 6, 5, ["5 clusters (one specialist each) cover 20 of the 20", "10 or more",
-                                             "Specialists against a converged generalist", "conditional NLL"]),
+    (
+        "specialists",
+        "06 · Specialists",
+        6,
+        5,
+        [
+            "5 clusters (one specialist each) cover 20 of the 20",
+            "10 or more",
+            "Specialists against a converged generalist",
+            "conditional NLL",
+        ],
+    ),
 ]
 
 

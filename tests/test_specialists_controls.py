@@ -34,7 +34,7 @@ def test_converged_generalist_stops_on_validation_and_keeps_its_best_epoch():
         controls.train_converged_generalist(x, y, x[:0], y[:0], hidden=8, max_epochs=2, patience=1, progress=False)
 
 
-def test_compute_matched_control_takes_exactly_the_given_steps_and_leaves_the_generalist_alone():
+def test_compute_matched_control_takes_exactly_the_given_steps_and_leaves_the_generalist_alone(monkeypatch):
     x, y = _task()
     gen = controls.train_converged_generalist(x[:300], y[:300], x[300:], y[300:], hidden=8, max_epochs=2,
                                               patience=1, progress=False).model  # fmt: skip
@@ -46,11 +46,8 @@ def test_compute_matched_control_takes_exactly_the_given_steps_and_leaves_the_ge
         seen.append(config.epochs * config.steps_per_epoch * config.batch_size)
         return original(*args, config=config, **kw)
 
-    controls.fit = counting_fit
-    try:
-        control = controls.compute_matched_control(gen, x, y, steps=7, batch_size=16, lr=0.02, progress=False)
-    finally:
-        controls.fit = original
+    monkeypatch.setattr(controls, "fit", counting_fit)
+    control = controls.compute_matched_control(gen, x, y, steps=7, batch_size=16, lr=0.02, progress=False)
     assert seen == [7 * 16]  # 7 steps of 16 examples: the specialists' Σ steps × batch
     assert all(torch.equal(a, b) for a, b in zip(before, gen.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(before, control.parameters()))

@@ -132,9 +132,10 @@ def finding(
         return head + " The specialists bought more accuracy than the same extra compute spent on the generalist."
     control_wins = acc["matched"] >= acc["specialists"]
     return (
-        head
-        + f" Only {inside:.0%} of the generalist's test errors lie inside one specialist's classes, the only errors a "
-        f"specialist is built to fix; the specialists' {extra_steps:,} extra training steps "
+        head + f" {inside:.0%} of the generalist's test errors lie inside one specialist's classes (the only errors a "
+        f"specialist is built to fix), so the clusters "
+        + ("did leave room for a gain" if inside >= 0.5 else "left little room for a gain")
+        + f"; the specialists' {extra_steps:,} extra training steps "
         + (
             "did as well or better when spent on the generalist itself (the compute-matched control). "
             if control_wins
