@@ -61,6 +61,7 @@ def train_converged_generalist(
     seed: int = 0,
     device: str | torch.device = "cpu",
     lr: float = 0.05,
+    batch_size: int = 128,
     progress: bool = True,
 ) -> Converged:
     """The 1568-H-H-C generalist trained on hard labels at a constant learning rate until its validation accuracy
@@ -87,7 +88,7 @@ def train_converged_generalist(
             raise _Converged
         return {"val_accuracy": acc}
 
-    cfg = TrainConfig(epochs=max_epochs, batch_size=128, lr=lr, schedule="constant", seed=seed, progress=progress,
+    cfg = TrainConfig(epochs=max_epochs, batch_size=batch_size, lr=lr, schedule="constant", seed=seed, progress=progress,
                       desc="generalist (early stopping)")  # fmt: skip
     try:
         fit(model, x, y, config=cfg, device=device, on_epoch_end=after_epoch)
