@@ -40,13 +40,13 @@ def test_compute_matched_control_takes_exactly_the_given_steps_and_leaves_the_ge
                                               patience=1, progress=False).model  # fmt: skip
     before = [p.detach().clone() for p in gen.parameters()]
     seen = []
-    original = controls.fit
+    from kdlab.core.train import fit as original
 
     def counting_fit(*args, config, **kw):
         seen.append(config.epochs * config.steps_per_epoch * config.batch_size)
         return original(*args, config=config, **kw)
 
-    monkeypatch.setattr(controls, "fit", counting_fit)
+    monkeypatch.setattr("kdlab.lessons.specialists.controls.fit", counting_fit)  # the loop it calls, counted
     control = controls.compute_matched_control(gen, x, y, steps=7, batch_size=16, lr=0.02, progress=False)
     assert seen == [7 * 16]  # 7 steps of 16 examples: the specialists' Σ steps × batch
     assert all(torch.equal(a, b) for a, b in zip(before, gen.parameters()))
