@@ -38,27 +38,26 @@ class Knobs:
 
 
 def references_of(
-    gen_logits: torch.Tensor,
-    gen_val_logits: torch.Tensor,
-    matched_logits: torch.Tensor,
-    matched_val_logits: torch.Tensor,
+    converged: controls.Converged,
+    matched: torch.nn.Module,
     q_test: torch.Tensor,
-    y_test: torch.Tensor,
-    y_val: torch.Tensor,
     *,
-    best_epoch: int,
+    test: tuple[torch.Tensor, torch.Tensor],
+    val: tuple[torch.Tensor, torch.Tensor],
     extra_steps: int,
 ) -> dict[str, dict]:
     """The two references as ``beat_generalist_claim`` takes them: test and validation accuracy, words, and the
-    paired change reference → specialists on the test set."""
+    paired change reference → specialists (``q_test``) on the test set."""
+    (x_test, y_test), (x_val, y_val) = test, val
     out = {}
-    for name, test, val, what in (
-        ("converged generalist", gen_logits, gen_val_logits, f"the generalist early-stopped at epoch {best_epoch}"),
-        ("compute-matched control", matched_logits, matched_val_logits,
+    for name, model, what in (
+        ("converged generalist", converged.model, f"the generalist early-stopped at epoch {converged.best_epoch}"),
+        ("compute-matched control", matched,
          f"the generalist given the specialists' {extra_steps:,} extra steps on hard labels"),
     ):  # fmt: skip
-        out[name] = {"acc": accuracy(test, y_test), "val_acc": accuracy(val, y_val), "what": what,
-                     "change": paired_change(test, q_test, y_test)}  # fmt: skip
+        logits = predict_logits(model, x_test)
+        out[name] = {"acc": accuracy(logits, y_test), "val_acc": accuracy(predict_logits(model, x_val), y_val),
+                     "what": what, "change": paired_change(logits, q_test, y_test)}  # fmt: skip
     return out
 
 
@@ -92,9 +91,7 @@ def replicate(
     extra_steps = len(classes) * cfg.steps
     matched = controls.compute_matched_control(gen, x, y, extra_steps, cfg.batch_size, lr=knobs.specialist_lr,
                                                seed=seed, progress=False)  # fmt: skip
-    refs = references_of(logits_test, predict_logits(gen, x_val), predict_logits(matched, x_test),
-                         predict_logits(matched, x_val), q_test, y_test, y_val, best_epoch=conv.best_epoch,
-                         extra_steps=extra_steps)  # fmt: skip
+    refs = references_of(conv, matched, q_test, test=(x_test, y_test), val=(x_val, y_val), extra_steps=extra_steps)
     soft = soft_target_experiment(gen, classes, x, y, x_test, y_test, p_test, profile, x_val=x_val, y_val=y_val,
                                   lr=knobs.specialist_lr, temperature=knobs.soft_temperature, top_n=knobs.top_n,
                                   seed=seed)  # fmt: skip
