@@ -144,8 +144,8 @@ def finding(
         + f"JFT had what MNIST-100 lacks: {JFT['classes']:,} classes (here {n_classes}), families of confusable "
         f"classes a generalist could not tell apart, and a generalist trained for about {JFT['generalist_months']} "
         "months that could not be retrained cheaply — there specialists were the affordable way to spend more "
-        "compute. Here the generalist converges in minutes and its confusions are ones more training removes, so "
-        "the fair question is only whether specialists beat the same compute, and this run answers it above."
+        f"compute. Here the generalist converged after {epochs[0]} epochs, so the fair question is whether the "
+        "specialists beat the same compute spent on it: the comparison above."
     )
 
 
