@@ -213,28 +213,20 @@ def test_decoded_per_is_zero_for_the_true_labels():
     assert speech_decode.decoded_per(perfect, data.val, hmm, 1, 1.0) == 0.0
 
 
-def test_best_on_validation_rolls_each_member_back_to_its_own_best_epoch():
+def test_best_on_validation_rolls_each_member_back_to_its_own_best_epoch(monkeypatch):
     """Each member of a stack keeps the weights of *its* best validation epoch, not the stack's."""
     model = torch.nn.Linear(1, 2)  # stands in for a stack: every parameter's first axis is the member
     model.weight = torch.nn.Parameter(torch.zeros(2, 1))
     model.bias = torch.nn.Parameter(torch.zeros(2))
-    accs = iter([[10.0, 50.0], [30.0, 40.0], [20.0, 45.0]])  # member 0 best at epoch 2, member 1 at epoch 1
+    accs = [10.0, 50.0, 30.0, 40.0, 20.0, 45.0]  # per epoch, members 0 and 1: bests at epoch 2 and at epoch 1
+    monkeypatch.setattr("kdlab.lessons.speech_val_optimum.log_probs", lambda m, x: torch.zeros(2, 3, 2))
+    monkeypatch.setattr("kdlab.lessons.speech_val_optimum.frame_accuracy", lambda lp, y: accs.pop(0) / 100)
     tracker = BestOnValidation(torch.zeros(3, 1), torch.zeros(3, dtype=torch.long))
-    import kdlab.lessons.speech_val_optimum as vo
-
-    original = vo.log_probs, vo.frame_accuracy
-    current = {}
-    vo.log_probs = lambda m, x: torch.zeros(2, 3, 2)
-    vo.frame_accuracy = lambda lp, y: current["acc"].pop(0) / 100
-    try:
-        for epoch in range(3):
-            current["acc"] = list(next(accs))
-            with torch.no_grad():
-                model.weight.fill_(epoch + 1)
-                model.bias.fill_(epoch + 1)
-            tracker(epoch, model)
-    finally:
-        vo.log_probs, vo.frame_accuracy = original
+    for epoch in range(3):
+        with torch.no_grad():
+            model.weight.fill_(epoch + 1)
+            model.bias.fill_(epoch + 1)
+        tracker(epoch, model)
     tracker.restore(model)
     assert model.weight[:, 0].tolist() == [2.0, 1.0] and model.bias.tolist() == [2.0, 1.0]
     assert tracker.best_epoch == [2, 1]
