@@ -59,7 +59,12 @@ EXTRA: dict[str, dict[str, tuple[str, ...]]] = {
         "bias_scan_omit3_val.csv": ("shift", "total_errors", "errors_on_3"),
         "bias_scan_only78_val.csv": ("shift", "error_rate"),
     },
-    "05": {"table1_temperatures.csv": ("temperature", "val_frame_acc")},
+    "05": {
+        "table1_temperatures.csv": ("temperature", "val_frame_acc"),
+        "member_epochs.csv": ("model", "member", "epoch", "val_frame_acc", "best"),
+        "gain_by_t.csv": ("temperature", "student_val_acc", "gain_kept_vs_baseline", "gain_kept_vs_control"),
+        "table5_seeds.csv": ("member", "full_test_acc", "soft_best_test_acc", "hard_best_test_acc"),
+    },
     "06": {
         "specialists.csv": ("specialist", "classes", "n_classes"),
         "distill.csv": ("system", "test_accuracy"),

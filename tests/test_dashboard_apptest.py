@@ -356,6 +356,41 @@ def test_speech_page_tables_in_percent_beside_the_paper(monkeypatch, store):
     assert any(GOOD["05"] in c.value for c in at.caption)
 
 
+def test_speech_page_shows_the_matched_control_the_epochs_kept_and_the_gain_by_temperature(monkeypatch, store,
+                                                                                            tmp_path):  # fmt: skip
+    """Issue 26: the matched control's bar is named for what it controls; a run with the new artifacts shows the
+    epochs each hard-label model kept and the gain kept per temperature; an older run says what it lacks."""
+    at = open_app(monkeypatch, store, LESSONS["05"])
+    assert "was made before notebook 05 wrote them" in texts(at.caption)  # the fixture run predates issue 26
+    rng = np.random.default_rng(0)
+    arts = good_artifacts("05", rng)
+    t1 = arts["table1.csv"]
+    control = {"model": "matched control (hard labels, the distilled model's budget and inputs)", "temperature": None,
+               "frame_acc_seen": 59.5, "frame_acc_unseen": 53.0, "chosen_on_val": False, "phone_error_rate": None}  # fmt: skip
+    arts["table1.csv"] = pd.concat([t1, pd.DataFrame([control])], ignore_index=True)
+    arts["curves.csv"] = pd.concat([arts["curves.csv"].assign(member=m) for m in (0, 1, 2)], ignore_index=True)
+    arts["member_epochs.csv"] = pd.DataFrame({"model": ["baseline"] * 3 + ["10x ensemble"] * 6,
+                                              "member": [0, 0, 0, 0, 0, 0, 1, 1, 1], "epoch": [1, 2, 3] * 3,
+                                              "val_frame_acc": [50, 52, 51, 50, 51, 52, 50, 53, 52],
+                                              "best": [False, True, False, False, False, True, False, True, False]})  # fmt: skip
+    arts["gain_by_t.csv"] = pd.DataFrame({"temperature": [1.0, 10.0], "student_val_acc": [55.0, 51.0],
+                                          "gain_kept_vs_baseline": [125.0, 25.0], "gain_kept_vs_control": [150.0, None],
+                                          "student_minus_control": [3.0, -1.0], "chosen_on_val": [True, False]})  # fmt: skip
+    write_run(tmp_path, "05_speech_frames", "20261203-000000-new05a", artifacts=arts)
+    at = open_app(monkeypatch, tmp_path, LESSONS["05"])
+    assert not at.error and "was made before" not in texts(at.caption)
+    md = texts(at.markdown)
+    assert "baseline: best validation epoch 2 of 3; 10x ensemble: best validation epochs 2–3 of 3" in md
+    gt = tables_with(at, "share of the gain over the matched control")[0]
+    assert gt["share of the gain over the baseline"].tolist() == ["125 %", "25 %"]
+    assert gt["share of the gain over the matched control"].tolist() == ["150 %", "—"]
+    assert gt["chosen on validation"].tolist() == ["✓", ""]
+    specs = json.dumps(charts_of(at))
+    assert "matched control (hard labels, the distilled model's budget)" in specs  # the overlay bar's name
+    t1 = tables_with(at, "chosen on validation")[0].set_index("system")
+    assert t1.iloc[-1]["T"] == "— (hard labels)"
+
+
 def test_specialists_page_counts_classes_once_and_shows_percent(monkeypatch, store):
     at = open_app(monkeypatch, store, LESSONS["06"])
     captions = texts(at.caption)

@@ -8,6 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from kdlab.figures import speech as figs
+from kdlab.lessons.speech import MATCHED_CONTROL
 
 matplotlib.use("Agg")  # no display: the figures are only built and counted
 
@@ -62,6 +63,28 @@ def test_gain_kept_figure(table1):
     plt.close(fig)
 
 
+def test_gain_kept_figure_puts_the_matched_control_beside_the_models_it_controls(table1):
+    control = pd.DataFrame({"model": [MATCHED_CONTROL], "frame_acc_val": [52.5], "frame_acc_seen": [53.5],
+                            "frame_acc_unseen": [42.5], "chosen_on_val": [False]})  # fmt: skip
+    fig = figs.gain_kept_figure(pd.concat([table1, control], ignore_index=True), PAPER, "quick")
+    acc, per = _check(fig, 2)
+    assert len(acc.patches) == 4 * 2 + 3  # four systems, seen and unseen; the paper's three
+    labels = [t.get_text() for t in acc.get_legend().get_texts()]
+    assert labels[-1].startswith("matched control (hard labels")
+    assert [p.get_height() for p in acc.patches[3:8:4]] == [53.5, 42.5]  # the control's bar, next to the student's
+    assert len(per.patches) == 3 * 2  # the phone error rate: the three decoded systems only
+    plt.close(fig)
+
+
+def test_gain_by_t_figure_one_pair_of_bars_per_temperature():
+    gt = pd.DataFrame({"temperature": [1.0, 2.0, 5.0, 10.0], "gain_kept_vs_baseline": [120.0, 90.0, 40.0, 10.0],
+                       "gain_kept_vs_control": [80.0, 30.0, None, -20.0], "chosen_on_val": [True, False, False, False]})  # fmt: skip
+    (ax,) = _check(figs.gain_by_t_figure(gt, 80.0), 1)
+    assert len(ax.patches) == 8 and [t.get_text() for t in ax.get_xticklabels()][0] == "T = 1 (chosen)"
+    assert [line.get_ydata()[0] for line in ax.lines[:2]] == [100, 80.0]  # the whole gain, the paper's 80 %
+    plt.close("all")
+
+
 def test_posteriors_figure_shows_three_systems():
     frames, classes = 50, 9
     p = np.random.default_rng(0).dirichlet(np.ones(classes), size=frames)
@@ -80,6 +103,9 @@ def test_table5_curves_one_panel_per_setting():
     axes = _check(figs.table5_curves_figure(pd.DataFrame(rows), 45.0), 2)
     assert [len(ax.lines) for ax in axes] == [4, 4]  # train, validation, test, the full-data baseline
     assert axes[0].get_title().startswith("baseline (3%")
+    several = pd.DataFrame([r | {"member": m} for r in rows for m in (0, 1, 2)])  # three initializations
+    axes = _check(figs.table5_curves_figure(several, 45.0), 2)
+    assert [len(ax.lines[0].get_xdata()) for ax in axes] == [3, 3]  # the first initialization's curve, not all
     plt.close("all")
 
 

@@ -14,6 +14,8 @@ from kdlab.lessons import common, speech_decode, speech_table5
 from kdlab.lessons import speech as E
 from kdlab.lessons import speech_analysis as analysis
 from kdlab.lessons import speech_recipe as recipe
+from kdlab.lessons.speech_gain_by_t import gain_by_t_sentences, gain_by_temperature
+from kdlab.lessons.speech_val_optimum import BestOnValidation, epochs_sentence
 
 
 def test_ensemble_log_probs_is_the_log_of_the_mean_distribution():
@@ -75,9 +77,27 @@ def test_tables_run_end_to_end_on_a_toy_problem():
     assert set(summary) >= {"gain_kept_seen", "gain_kept_unseen", "distilled_per", "control_frame_acc_seen"}
     assert summary["control_frame_acc_unseen"] == t1.table.set_index("model").loc[E.MATCHED_CONTROL, "frame_acc_unseen"]
     assert "matched_control" in t1.seconds  # trained with the student's config on the student's transfer set
-    t5, curves = speech_table5.run_table5(tiny, data, t1.baseline, t1.best_temperature, device="cpu", progress=False)
+    t5, curves, per_seed = speech_table5.run_table5(tiny, data, t1.baseline, t1.best_temperature, device="cpu",
+                                                    progress=False)  # fmt: skip
     assert list(t5.system) == list(paper.table5_by_system())
     assert len(curves) == 2 * 3 and set(curves.columns) >= {"setting", "epoch", "train_acc", "val_acc", "test_acc"}
+    assert len(per_seed) == 1 and (per_seed.filter(like="noise") >= 0).all(axis=None)  # 0: best epoch = last
+    row = per_seed.iloc[0]
+    hard = curves[curves.setting == speech_table5.HARD]
+    assert row.hard_final_test_acc == hard.test_acc.iloc[-1]  # the last epoch's test accuracy, as the curve says
+    assert row.hard_best_test_acc == hard.loc[hard.val_acc.idxmax(), "test_acc"]  # the epoch validation chose
+    # Item 1 of issue 26: the baseline and the members keep their best validation epoch, and say which it was
+    m = t1.member_epochs
+    assert set(m.model) == {"baseline", "10x ensemble"} and m.groupby(
+        "model", sort=False
+    ).member.nunique().tolist() == [1, 3]
+    for (_, _), c in m.groupby(["model", "member"]):
+        assert c.best.sum() == 1 and c.loc[c.best, "val_frame_acc"].iloc[0] == c.val_frame_acc.max()
+    base_val = t1.table.set_index("model").loc["baseline", "frame_acc_val"]
+    assert base_val == pytest.approx(m[(m.model == "baseline") & m.best].val_frame_acc.iloc[0])  # the weights kept
+    assert "best of 2 epochs" in epochs_sentence(m) and "3 members" in epochs_sentence(m)
+    gt = gain_by_temperature(t1.table)
+    assert gt.temperature.tolist() == [1.0, 4.0] and gt.chosen_on_val.sum() == 1
 
 
 def test_unknown_profile():
@@ -191,3 +211,64 @@ def test_decoded_per_is_zero_for_the_true_labels():
     hmm = estimate_hmm(data.train.y, data.train.bounds, data.num_classes)
     perfect = torch.log(torch.nn.functional.one_hot(data.val.y, data.num_classes).float() * 0.99 + 0.01 / 6)
     assert speech_decode.decoded_per(perfect, data.val, hmm, 1, 1.0) == 0.0
+
+
+def test_best_on_validation_rolls_each_member_back_to_its_own_best_epoch(monkeypatch):
+    """Each member of a stack keeps the weights of *its* best validation epoch, not the stack's."""
+    model = torch.nn.Linear(1, 2)  # stands in for a stack: every parameter's first axis is the member
+    model.weight = torch.nn.Parameter(torch.zeros(2, 1))
+    model.bias = torch.nn.Parameter(torch.zeros(2))
+    accs = [10.0, 50.0, 30.0, 40.0, 20.0, 45.0]  # per epoch, members 0 and 1: bests at epoch 2 and at epoch 1
+    monkeypatch.setattr("kdlab.lessons.speech_val_optimum.log_probs", lambda m, x: torch.zeros(2, 3, 2))
+    monkeypatch.setattr("kdlab.lessons.speech_val_optimum.frame_accuracy", lambda lp, y: accs.pop(0) / 100)
+    tracker = BestOnValidation(torch.zeros(3, 1), torch.zeros(3, dtype=torch.long))
+    for epoch in range(3):
+        with torch.no_grad():
+            model.weight.fill_(epoch + 1)
+            model.bias.fill_(epoch + 1)
+        tracker(epoch, model)
+    tracker.restore(model)
+    assert model.weight[:, 0].tolist() == [2.0, 1.0] and model.bias.tolist() == [2.0, 1.0]
+    assert tracker.best_epoch == [2, 1]
+    curves = tracker.curves("ensemble")
+    kept = curves[curves.best]
+    assert sorted(zip(kept.member, kept.epoch)) == [(0, 2), (1, 1)] and len(curves) == 6
+
+
+def _table(base, ens, ctrl, students):
+    rows = [("baseline", float("nan"), base, False), ("10x ensemble", float("nan"), ens, False)]
+    rows += [(f"distilled T={t:g}", t, a, i == 0) for i, (t, a) in enumerate(students)]
+    rows.append((E.MATCHED_CONTROL, float("nan"), ctrl, False))
+    return pd.DataFrame(rows, columns=["model", "temperature", "frame_acc_val", "chosen_on_val"])
+
+
+def test_gain_by_temperature_and_why_a_share_above_100_percent():
+    gt = gain_by_temperature(_table(50.0, 54.0, 52.0, [(1.0, 55.0), (10.0, 51.0)]))
+    assert gt.gain_kept_vs_baseline.tolist() == [125.0, 25.0]
+    assert gt.gain_kept_vs_control.tolist() == [150.0, -50.0]
+    assert gt.student_minus_control.tolist() == [3.0, -1.0]
+    text = gain_by_t_sentences(gt, student_epochs=16, member_epochs=[12, 16], mixed_copies=2)
+    assert "At T = 1 the student beats the ensemble" in text and "16 epochs" in text and "3× the inputs" in text
+    assert "epochs 12–16" in text and "below each of these students" in text
+    budget = gain_by_t_sentences(gain_by_temperature(_table(50.0, 54.0, 56.0, [(1.0, 55.0)])), 16, [16], 2)
+    assert "the budget, not the soft targets" in budget  # the control beats the student: the budget explains it
+    none = gain_by_t_sentences(gain_by_temperature(_table(50.0, 54.0, 52.0, [(1.0, 53.0)])), 16, [16], 2)
+    assert "No student keeps more than the whole gain" in none
+    flat = gain_by_t_sentences(gain_by_temperature(_table(50.0, 50.0, 52.0, [(1.0, 53.0)])), 16, [16], 2)
+    assert "gains nothing" in flat
+
+
+def test_utterance_noise_counts_utterances_not_frames():
+    """Errors that come in whole utterances are noisier than √(frames) says; the per-utterance form sees it."""
+    bounds = torch.arange(0, 1001, 100)  # 10 utterances of 100 frames
+    a = torch.zeros(1000, dtype=torch.bool)
+    a[:500] = True  # model a gets the first five utterances right, wholly
+    b = ~a  # model b the other five
+    clustered = speech_table5.utterance_noise(a, b, bounds)
+    binomial = 100 * (2 * 0.5 * 0.5 / 1000) ** 0.5
+    assert clustered > 5 * binomial  # 10 independent draws, not 1000
+    expected = 100 * (10 / 9 * 10 * 100**2) ** 0.5 / 1000  # dᵤ = ±100 around a mean of 0
+    assert clustered == pytest.approx(expected)
+    assert speech_table5.utterance_noise(a, a, bounds) == 0.0
+    with pytest.raises(ValueError, match="two utterances"):
+        speech_table5.utterance_noise(a, b, torch.tensor([0, 1000]))

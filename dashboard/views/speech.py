@@ -9,84 +9,10 @@ import streamlit as st
 from matplotlib.figure import Figure
 
 from dashboard import charts, data, lesson, overlay, ui
+from dashboard.views import speech_tables as tables
 from kdlab import paper
 
 ARTIFACTS = ("table1.csv", "table5.csv", "curves.csv", "posteriors.npz")
-
-
-def kind(name: str) -> str:
-    """baseline / ensemble / distilled / control, from a Table 1 row's model name (the matched control's name says
-    "distilled model's budget", so it is tested first)."""
-    name = name.lower()
-    if "control" in name:
-        return "control"
-    return "ensemble" if "ensemble" in name else "distilled" if "distil" in name else "baseline"
-
-
-def main_rows(t1: pd.DataFrame) -> dict[str, pd.Series]:
-    """The row standing for each system: for the distilled model, the one chosen on validation when marked."""
-    out: dict[str, pd.Series] = {}
-    chosen = t1["chosen_on_val"].astype(str).str.lower().eq("true") if "chosen_on_val" in t1 else None
-    for i, row in t1.iterrows():
-        k = kind(str(row["model"]))
-        if k not in out or (chosen is not None and chosen.loc[i]):
-            out[k] = row
-    return out
-
-
-def gain_kept(t1: pd.DataFrame, column: str) -> float | None:
-    """(distilled − baseline) / (ensemble − baseline): the paper keeps 86 % (1.9 of 2.2 points)."""
-    rows = main_rows(t1)
-    if set(rows) < {"baseline", "ensemble", "distilled"}:
-        return None
-    base, ens, dist = (float(rows[k][column]) for k in ("baseline", "ensemble", "distilled"))
-    return None if ens == base or not np.isfinite([base, ens, dist]).all() else (dist - base) / (ens - base)
-
-
-def table1(t1: pd.DataFrame) -> pd.DataFrame:
-    """Ours beside the paper's Table 1, one row per system, percent."""
-    t1_paper = pd.DataFrame(paper.TABLE1)
-    ref = {kind(s): r for s, r in zip(t1_paper["system"], t1_paper.itertuples(index=False), strict=True)}
-    mains = {r.name for r in main_rows(t1).values()}  # the rows that stand for the paper's three systems
-    acc = {c: ui.pct(t1[c]) for c in ("frame_acc_seen", "frame_acc_unseen", "phone_error_rate") if c in t1}
-    rows = []
-    for i, row in t1.iterrows():
-        k = kind(str(row["model"]))
-        p = ref.get(k) if i in mains else None
-        rows.append(
-            {
-                "system": ui.cell(row["model"]),
-                "T": ui.fmt_t(row.get("temperature")) if k == "distilled" else "— (hard labels)",
-                "chosen on validation": (
-                    "✓" if str(row.get("chosen_on_val", "")).lower() == "true" else ("" if k == "distilled" else "—")
-                ),
-                "ours: frame acc., seen speakers": ui.fmt_pct(acc["frame_acc_seen"].loc[i]),
-                "ours: frame acc., unseen speakers": ui.fmt_pct(acc["frame_acc_unseen"].loc[i]),
-                "ours: phone error rate": ui.fmt_pct(acc["phone_error_rate"].loc[i]),
-                "paper: frame accuracy": ui.fmt_pct(p[1]) if p else "—",
-                "paper: WER": ui.fmt_pct(p[2]) if p else "—",
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def table5(t5: pd.DataFrame) -> pd.DataFrame:
-    ref = table5_ref
-    rows = []
-    train, test = ui.pct(t5["train_frame_acc"]), ui.pct(t5["test_frame_acc"])
-    for i, row in t5.iterrows():
-        p = pd.DataFrame(paper.TABLE5).iloc[ref(str(row["system"]))]
-        rows.append(
-            {
-                "system": ui.cell(row["system"]),
-                "training frames": f"{int(row['train_frames']):,}" if pd.notna(row.get("train_frames")) else "—",
-                "ours: train frame acc.": ui.fmt_pct(train.loc[i]),
-                "ours: test frame acc.": ui.fmt_pct(test.loc[i]),
-                "paper: train frame acc.": ui.fmt_pct(p["train frame accuracy (%)"]),
-                "paper: test frame acc.": ui.fmt_pct(p["test frame accuracy (%)"]),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def curves_chart(curves: pd.DataFrame, setting: str):
@@ -117,12 +43,18 @@ def curves_chart(curves: pd.DataFrame, setting: str):
     )
 
 
+def first_member(curves: pd.DataFrame) -> pd.DataFrame:
+    """The first initialization's curves (a run with several, the full profile's Table 5, has a ``member`` column)."""
+    return curves[pd.to_numeric(curves["member"], errors="coerce") == 0] if "member" in curves else curves
+
+
 def test_curves(chosen, names: dict) -> pd.DataFrame:
     """Every chosen run's test-accuracy curves, long: run, setting, epoch, acc (%)."""
     frames = []
     for run in chosen:
         c = lesson.shown(lambda run=run: data.table(run, "curves.csv"))
         if c is not None:
+            c = first_member(c)
             frames.append(c.assign(run=names[run.run_id], acc=ui.pct(c["test_acc"]).to_numpy()))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -134,8 +66,14 @@ def overlay_charts(chosen) -> None:
     for run in chosen:
         t1 = lesson.shown(lambda run=run: data.table(run, "table1.csv"))
         if t1 is not None:
-            for k, row in main_rows(t1).items():
-                t1_rows.append({"run": names[run.run_id], "system": k, "acc": ui.pct(float(row["frame_acc_seen"]))})
+            for k, row in tables.main_rows(t1).items():
+                t1_rows.append(
+                    {
+                        "run": names[run.run_id],
+                        "system": tables.system_label(k),
+                        "acc": ui.pct(float(row["frame_acc_seen"])),
+                    }
+                )
         t5 = lesson.shown(lambda run=run: data.table(run, "table5.csv"))
         if t5 is not None:
             for system, acc in zip(t5["system"], ui.pct(t5["test_frame_acc"]), strict=True):
@@ -146,14 +84,17 @@ def overlay_charts(chosen) -> None:
             {"system": ["baseline", "ensemble", "distilled"], "acc": list(paper.TABLE1["test frame accuracy (%)"])}
         )
         ref["text"] = [f"paper (Table 1): {v} %" for v in ref["acc"]]
-        left.markdown("**Table 1: frame accuracy, seen speakers**")
+        left.markdown(
+            "**Table 1: frame accuracy, seen speakers** — the matched control is the student's budget and inputs "
+            "on hard labels: the bar the distilled model must beat"
+        )
         layers = charts.bars_with_paper(pd.DataFrame(t1_rows), "system", "acc", "frame accuracy (%)", color, ref)
         charts.show(*layers, where=left, zoom=False)
     if t5_rows:
         df = pd.DataFrame(t5_rows)
         paper5 = paper.TABLE5["test frame accuracy (%)"]
         systems = list(dict.fromkeys(df["system"]))
-        ref = pd.DataFrame({"system": systems, "acc": [float(paper5[table5_ref(s)]) for s in systems]})
+        ref = pd.DataFrame({"system": systems, "acc": [float(paper5[tables.table5_ref(s)]) for s in systems]})
         ref["text"] = [f"paper (Table 5): {v:g} %" for v in ref["acc"]]
         right.markdown("**Table 5: test frame accuracy, 3 % of the data**")
         layers = charts.bars_with_paper(df, "system", "acc", "test frame accuracy (%)", color, ref)
@@ -192,12 +133,6 @@ def overlay_charts(chosen) -> None:
     charts.show(chart, charts.hrules(rules, title="the paper (Table 5)"))
 
 
-def table5_ref(system: str) -> int:
-    """The paper's Table 5 row a system of ours stands beside."""
-    s = system.lower()
-    return 0 if "100" in s else 2 if "soft" in s else 1
-
-
 def posteriors_figure(z: dict, frames: int = 200) -> Figure:
     phones = [str(p) for p in z["phones"]]
     fig = Figure(figsize=(10, 4.2), dpi=100)
@@ -215,6 +150,24 @@ def posteriors_figure(z: dict, frames: int = 200) -> Figure:
     fig.colorbar(im, ax=list(axes), fraction=0.03, pad=0.01, label="log₁₀ posterior")
     axes[-1].set_xlabel("frame (cyan dots: the aligned label)")
     return fig
+
+
+def newer_tables(run) -> None:
+    """The epochs each hard-label model kept and the gain kept at each temperature (issue 26); a run made before
+    the notebook wrote them is said to lack them."""
+    names = data.artifact_names(run)
+    missing = [f for f in ("member_epochs.csv", "gain_by_t.csv") if f not in names]
+    if "member_epochs.csv" in names:
+        m = lesson.shown(lambda: data.table(run, "member_epochs.csv"))
+        if m is not None:
+            st.markdown("**Trained to the validation optimum** — " + tables.epochs_text(m))
+    if "gain_by_t.csv" in names:
+        gt = lesson.shown(lambda: data.table(run, "gain_by_t.csv"))
+        if gt is not None:
+            st.markdown("**The gain kept at each of the paper's temperatures** (validation utterances)")
+            st.table(tables.gain_by_t(gt), hide_index=True)
+    if missing:
+        st.caption(f"This run has no {' or '.join(missing)}: it was made before notebook 05 wrote them (issue 26).")
 
 
 def main() -> None:
@@ -244,12 +197,12 @@ def main() -> None:
     st.subheader(f"Ensemble → distilled single model (Table 1) · {names[run.run_id]}")
     t1 = lesson.shown(lambda: data.table(run, "table1.csv"))
     if t1 is not None:
-        st.table(table1(t1), hide_index=True)
+        st.table(tables.table1(t1), hide_index=True)
         st.markdown("**Share of the ensemble's frame-accuracy gain that the distilled model keeps**")
         m = st.columns(3)
         above = []
         for col, column, who in ((m[0], "frame_acc_seen", "seen"), (m[1], "frame_acc_unseen", "unseen")):
-            kept = gain_kept(t1, column)
+            kept = tables.gain_kept(t1, column)
             if kept is not None and kept > 1:
                 above.append(f"{who} speakers ({100 * kept:.0f} %)")
             col.metric(
@@ -269,16 +222,18 @@ def main() -> None:
             "Our phone error rate is not the paper's word error rate (a full recogniser with a language model): the "
             "two columns are not comparable number for number. " + ui.source(run)
         )
+    newer_tables(run)
 
     st.subheader("Soft targets as a regularizer: 3 % of the data (Table 5)")
     t5 = lesson.shown(lambda: data.table(run, "table5.csv"))
     if t5 is not None:
-        st.table(table5(t5), hide_index=True)
+        st.table(tables.table5(t5), hide_index=True)
         st.caption(ui.source(run))
 
     st.subheader("Learning curves")
     curves = lesson.shown(lambda: data.table(run, "curves.csv"))
     if curves is not None:
+        curves = first_member(curves)
         settings = list(dict.fromkeys(curves["setting"].astype(str)))
         cols = st.columns(len(settings) or 1)
         _, hard, soft = paper.TABLE5["test frame accuracy (%)"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kdlab.lessons.speech import MATCHED_CONTROL
+
 
 def spectrogram_figure(feats, phones: list[str], voice: str):
     """The log-mel features of an utterance excerpt (frames × 40 bins) with the synthesizer's phone boundaries: a
@@ -62,47 +64,78 @@ def table1_figure(table, val_temperatures, profile: str):
 
 def gain_kept_figure(table, paper: dict, profile: str):
     """Table 1 at a glance: frame accuracy of baseline, ensemble and the distilled model (chosen on validation) on
-    seen and unseen speakers with the share of the ensemble's gain the distilled model keeps, the paper's three
-    numbers beside them; and the phone error rate of all three (the paper reports word error rate)."""
+    seen and unseen speakers with the share of the ensemble's gain the distilled model keeps — and, where the run has
+    one, the matched control beside them (hard labels, the distilled model's budget and inputs: the bar the student
+    must beat) — the paper's three numbers beside them; and the phone error rate of the three (the paper reports
+    word error rate)."""
     import matplotlib.pyplot as plt
 
     t = table.set_index("model")
     chosen = table[table.chosen_on_val].model.iloc[0]
     names, labels = ["baseline", "10x ensemble", chosen], ["baseline", "10× ensemble", f"distilled ({chosen[10:]})"]
+    colors = ["tab:gray", "tab:blue", "tab:orange", "tab:purple"]
+    if MATCHED_CONTROL in t.index:
+        names.append(MATCHED_CONTROL)
+        labels.append("matched control (hard labels, distilled's budget)")
+    step = len(names) + 1
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.6), gridspec_kw={"width_ratios": [3, 2]})
     groups = [("seen speakers", "frame_acc_seen"), ("unseen speakers", "frame_acc_unseen")]
-    colors = ["tab:gray", "tab:blue", "tab:orange"]
     for g, (title, col) in enumerate(groups):
         accs = [float(t.loc[n, col]) for n in names]
         for k, a in enumerate(accs):
-            axes[0].bar(g * 4 + k, a, color=colors[k], label=labels[k] if g == 0 else None)
+            axes[0].bar(g * step + k, a, color=colors[k], label=labels[k] if g == 0 else None)
         kept = (accs[2] - accs[0]) / (accs[1] - accs[0]) if accs[1] != accs[0] else float("nan")
-        axes[0].text(g * 4 + 1, max(accs) + 0.6, f"{title}\nkeeps {kept:.0%} of the gain", ha="center", fontsize=8)
+        axes[0].text(g * step + 1, max(accs) + 0.6, f"{title}\nkeeps {kept:.0%} of the gain", ha="center", fontsize=8)
     paper_acc = [paper[k][0] for k in ("baseline", "10x ensemble", "distilled")]
     for k, a in enumerate(paper_acc):
-        axes[0].bar(8 + k, a, color=colors[k], alpha=0.45, hatch="//")
+        axes[0].bar(2 * step + k, a, color=colors[k], alpha=0.45, hatch="//")
     kept_p = (paper_acc[2] - paper_acc[0]) / (paper_acc[1] - paper_acc[0])
-    axes[0].text(9, max(paper_acc) + 0.6, f"paper (Table 1)\nkeeps {kept_p:.0%}", ha="center", fontsize=8)
+    axes[0].text(2 * step + 1, max(paper_acc) + 0.6, f"paper (Table 1)\nkeeps {kept_p:.0%}", ha="center", fontsize=8)
     lo = min(min(float(t.loc[n, c]) for n in names for _, c in groups), min(paper_acc))
     hi = max(max(float(t.loc[n, c]) for n in names for _, c in groups), max(paper_acc))
     axes[0].set_ylim(lo - 4, hi + 5.5)  # room above the bars for the notes and the legend
-    axes[0].set_xticks([1, 5, 9], ["ours, seen", "ours, unseen", "paper"])
+    centre = (len(names) - 1) / 2
+    axes[0].set_xticks([centre, step + centre, 2 * step + 1], ["ours, seen", "ours, unseen", "paper"])
     axes[0].set_ylabel("test frame accuracy (%)")
-    axes[0].legend(fontsize=8, ncol=3, loc="upper center")
+    axes[0].legend(fontsize=7, ncol=2, loc="upper center")
     axes[0].set_title(f"Table 1 analog ({profile}): how much of the ensemble's gain one model keeps", fontsize=10)
-    for k, n in enumerate(names):
+    for k, n in enumerate(names[:3]):
         axes[1].bar(
             k - 0.2, float(t.loc[n, "phone_error_rate"]), 0.4, color=colors[k], label="seen" if k == 0 else None
         )
         axes[1].bar(k + 0.2, float(t.loc[n, "phone_error_rate_unseen"]), 0.4, color=colors[k], alpha=0.55,
                     label="unseen" if k == 0 else None)  # fmt: skip
-    axes[1].set_xticks(range(3), labels, fontsize=8)
+    axes[1].set_xticks(range(3), labels[:3], fontsize=8)
     axes[1].set_ylabel("phone error rate (%)")
     wer = ", ".join(f"{paper[k][1]:g}" for k in ("baseline", "10x ensemble", "distilled"))
     axes[1].set_title(f"phone error rate (paper's word error rate: {wer} %)", fontsize=10)
-    top = max(float(t.loc[n, c]) for n in names for c in ("phone_error_rate", "phone_error_rate_unseen"))
+    top = max(float(t.loc[n, c]) for n in names[:3] for c in ("phone_error_rate", "phone_error_rate_unseen"))
     axes[1].set_ylim(0, 1.3 * top)
     axes[1].legend(fontsize=8, ncol=2, loc="upper center")
+    fig.tight_layout()
+    return fig
+
+
+def gain_by_t_figure(gt, paper_kept: float):
+    """The share of the ensemble's validation gain over the baseline each distilled student keeps, per temperature
+    (``kdlab.lessons.speech_gain_by_t.gain_by_temperature``), beside the share over the matched control; 100 % (the
+    whole gain) and the paper's "more than 80 %" as lines."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    x = np.arange(len(gt))
+    vs_base = gt.gain_kept_vs_baseline.astype(float)
+    vs_ctrl = gt.gain_kept_vs_control.astype(float)
+    ax.bar(x - 0.2, vs_base, 0.4, color="tab:orange", label="of the gain over the baseline")
+    ax.bar(x + 0.2, vs_ctrl.fillna(0.0), 0.4, color="tab:purple", label="of the gain over the matched control")
+    ax.axhline(100, color="k", ls=":", lw=1, label="the whole gain")
+    ax.axhline(paper_kept, color="gray", ls="--", lw=1, label=f"paper: more than {paper_kept:g} %")
+    ax.axhline(0, color="k", lw=0.5)
+    ticks = [f"T = {t:g}" + (" (chosen)" if c else "") for t, c in zip(gt.temperature, gt.chosen_on_val)]
+    ax.set_xticks(x, ticks)
+    ax.set_ylabel("share of the ensemble's gain kept (%)")
+    ax.set_title("distilled students by temperature (validation utterances)", fontsize=10)
+    ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     return fig
 
@@ -130,6 +163,8 @@ def table5_curves_figure(curves, full_data_test_acc: float):
     with the full-data baseline's test accuracy dashed."""
     import matplotlib.pyplot as plt
 
+    if "member" in curves:  # several initializations (the full profile's Table 5): draw the first
+        curves = curves[curves.member == 0]
     groups = list(curves.groupby("setting", sort=False))
     fig, axes = plt.subplots(1, len(groups), figsize=(11, 3.2), sharey=True, squeeze=False)
     for ax, (name, c) in zip(axes[0], groups):

@@ -43,6 +43,7 @@ from kdlab.lessons.speech_recipe import (
     train_hard,
     train_students,
 )
+from kdlab.lessons.speech_val_optimum import train_hard_to_val_optimum
 
 MATCHED_CONTROL = "matched control (hard labels, the distilled model's budget and inputs)"
 
@@ -57,6 +58,7 @@ class Table1Result:
     posteriors: dict[str, np.ndarray]  # teacher / distilled log posteriors of a few test utterances
     baseline: BatchedMLP
     seconds: dict[str, float]
+    member_epochs: pd.DataFrame  # model, member, epoch, val_frame_acc, best: the hard-label models' validation curves
 
 
 def run_table1(profile: SpeechProfile, data: SpeechData, *, seed: int = 0, device="auto", progress: bool = True,
@@ -65,11 +67,15 @@ def run_table1(profile: SpeechProfile, data: SpeechData, *, seed: int = 0, devic
     seconds = {}
     hmm = estimate_hmm(data.train.y, data.train.bounds, data.num_classes)
     t0 = time.perf_counter()
-    baseline, _ = train_hard(profile, data, 1, profile.baseline, seed=seed, device=device, progress=progress)
+    # The baseline and every member at its best validation epoch (issue 26: an undertrained baseline inflates both
+    # the ensemble's gain and the share of it a longer-trained student keeps).
+    baseline, base_curves = train_hard_to_val_optimum(profile, data, 1, profile.baseline, name="baseline", seed=seed,
+                                                      device=device, progress=progress)  # fmt: skip
     seconds["baseline"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ensemble, _ = train_hard(profile, data, profile.ensemble_size, replace(profile.baseline, desc="ensemble"),
-                             seed=seed + 1, device=device, progress=progress)  # fmt: skip
+    ensemble, ens_curves = train_hard_to_val_optimum(profile, data, profile.ensemble_size,
+                                                     replace(profile.baseline, desc="ensemble"), name="10x ensemble",
+                                                     seed=seed + 1, device=device, progress=progress)  # fmt: skip
     seconds["ensemble"] = time.perf_counter() - t0
     temps = tuple(profile.temperatures)
     x_transfer, y_transfer = mixup_frames(data.train.x, data.train.y, profile.transfer_mixup, profile.mixup_max, seed)
@@ -146,7 +152,8 @@ def run_table1(profile: SpeechProfile, data: SpeechData, *, seed: int = 0, devic
         "phones": np.array(data.phones),
     }
     val_t = pd.DataFrame({"temperature": temps, "val_frame_acc": [100 * a for a in val_acc]})
-    return Table1Result(table, val_t, temps[best], scale, pd.DataFrame(per_class), posteriors, baseline, seconds)
+    return Table1Result(table, val_t, temps[best], scale, pd.DataFrame(per_class), posteriors, baseline, seconds,
+                        pd.concat([base_curves, ens_curves], ignore_index=True))  # fmt: skip
 
 
 def summarize_table1(result: Table1Result) -> dict[str, float]:
