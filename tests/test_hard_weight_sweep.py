@@ -13,15 +13,18 @@ def _rows(errors):
 
 
 def test_best_weight_is_the_fewest_held_out_errors_and_the_smaller_on_a_tie():
-    rows = _rows({(True, 2.0): [50, 40, 60], (True, 20.0): [45, 40, 40], (False, 2.0): [50, 40, 60],
+    rows = _rows({(True, 2.0): [50, 40, 65], (True, 20.0): [45, 40, 40], (False, 2.0): [50, 40, 65],
                   (False, 20.0): [90, 70, 41]})  # fmt: skip
     best = hws.best_weights(rows)
     assert best == {(True, 2.0): 0.1, (True, 20.0): 0.1, (False, 2.0): 0.1, (False, 20.0): 1.0}
     assert hws.moves(best, True) == pytest.approx(0.0)
     assert hws.moves(best, False) == pytest.approx(1.0)
+    assert hws.within_noise(rows)[(True, 2.0)] == [0.01, 0.1]  # 50 − 40 ≤ 2√90; 65 − 40 > 2√105
+    assert hws.within_noise(rows)[(False, 20.0)] == [1.0]  # 70 − 41 > 2√111
     text = hws.sweep_sentence(rows)
-    assert "with T² the best hard weight is 0.1 at T = 2, 0.1 at T = 20 (it moves 0.0 decades" in text
-    assert "without T² the best hard weight is 0.1 at T = 2, 1 (the edge of the grid) at T = 20 (it moves 1.0" in text
+    assert "with T² the best hard weight is 0.1 at T = 2 (0.01–0.1 within noise), 0.1 at T = 20 (0.01–1 within" in text
+    assert "it moves 0.0 decades, and the weights within noise overlap across T" in text
+    assert "1 at T = 20 (1 within noise, the edge of the grid): it moves 1.0 decades, and no weight is within" in text
 
 
 def test_members_cover_the_grid_with_and_without_t_squared():

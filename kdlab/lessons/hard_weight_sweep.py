@@ -73,6 +73,23 @@ def best_weights(rows: Sequence[dict]) -> dict[tuple[bool, float], float]:
     return {k: w for k, (_, w) in best.items()}
 
 
+def within_noise(rows: Sequence[dict]) -> dict[tuple[bool, float], list[float]]:
+    """(t_squared, T) → the hard weights whose held-out errors are within ``K_NOISE`` × √(e_best + e_w) of the
+    best one's (``counts_noise``: the lab's test-set yardstick for two error counts) — the weights the sweep cannot
+    tell apart from the best."""
+    from kdlab.lessons.claims.judge import K_NOISE, counts_noise
+
+    groups: dict[tuple[bool, float], list[tuple[float, int]]] = {}
+    for r in rows:
+        key = (bool(r["t_squared"]), float(r["temperature"]))
+        groups.setdefault(key, []).append((float(r["hard_weight"]), int(r["val_errors"])))
+    out = {}
+    for key, items in groups.items():
+        e_best = min(e for _, e in items)
+        out[key] = sorted(w for w, e in items if e - e_best <= K_NOISE * counts_noise(e_best, e))
+    return out
+
+
 def moves(best: dict[tuple[bool, float], float], t_squared: bool) -> float:
     """How far the best weight moves across T, in decades: log10(largest best w / smallest best w)."""
     import math
@@ -84,11 +101,16 @@ def moves(best: dict[tuple[bool, float], float], t_squared: bool) -> float:
 def sweep_sentence(rows: Sequence[dict]) -> str:
     """The sentence under the figure, from the rows: the best weight per T with and without T² (saying when it
     sits at the edge of the grid, where the true best may lie beyond), and how far it moves across T."""
-    best = best_weights(rows)
+    best, tied = best_weights(rows), within_noise(rows)
     grid = sorted({float(r["hard_weight"]) for r in rows})
-    edge = lambda w: " (the edge of the grid)" if w in (grid[0], grid[-1]) else ""  # noqa: E731
+    edge = lambda w: ", the edge of the grid" if w in (grid[0], grid[-1]) else ""  # noqa: E731
+    span = lambda ws: f"{ws[0]:g}" if len(ws) == 1 else f"{ws[0]:g}–{ws[-1]:g}"  # noqa: E731
     parts = []
     for k, name in ((True, "with T²"), (False, "without T²")):
-        per_t = ", ".join(f"{w:g}{edge(w)} at T = {t:g}" for (kk, t), w in sorted(best.items()) if kk == k)
-        parts.append(f"{name} the best hard weight is {per_t} (it moves {moves(best, k):.1f} decades across T)")
+        keys = sorted(key for key in best if key[0] == k)
+        per_t = ", ".join(f"{best[key]:g} at T = {key[1]:g} ({span(tied[key])} within noise{edge(best[key])})"
+                          for key in keys)  # fmt: skip
+        common = set.intersection(*(set(tied[key]) for key in keys))
+        overlap = "the weights within noise overlap across T" if common else "no weight is within noise at every T"
+        parts.append(f"{name} the best hard weight is {per_t}: it moves {moves(best, k):.1f} decades, and {overlap}")
     return "On held-out training cases, " + "; ".join(parts) + "."
