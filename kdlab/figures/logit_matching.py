@@ -139,7 +139,7 @@ def t_squared_figure(rows, hard_weight: float):
 
 
 def hard_weight_sweep_figure(rows, n_val: int):
-    """Held-out errors against the hard weight (log axis), one line per T; left with the T² factor, right
+    """Held-out errors against the hard weight (log axes), one line per T; left with the T² factor, right
     without; the best weight of each line is marked with a star."""
     import matplotlib.pyplot as plt
     import pandas as pd
@@ -154,6 +154,7 @@ def hard_weight_sweep_figure(rows, n_val: int):
             best = g.loc[g["val_errors"].idxmin()]
             ax.plot([best["hard_weight"]], [best["val_errors"]], marker="*", markersize=14, color=color)
         ax.set_xscale("log")
+        ax.set_yscale("log")  # without T² a nearly silent soft term costs thousands of errors; with it, tens
         ax.set_xlabel("hard weight w")
         ax.set_title(title, fontsize=10)
     axes[0].set_ylabel(f"errors on {n_val:,} held-out training cases")

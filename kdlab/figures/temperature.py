@@ -147,7 +147,8 @@ def gradient_noise_figure(rows, T: float, judged_state: str):
             ax.errorbar(xs, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3)
         ax.set_yscale("log")
         ax.set_xticks(range(len(states)))
-        ax.set_xticklabels([s + (" (claim)" if s == judged_state else "") for s in states], fontsize=9)
+        ax.set_xticklabels([s.replace(" training", "\ntraining") + (" (claim)" if s == judged_state else "") for s in states],
+                           fontsize=9)  # fmt: skip
         ax.set_title(title, fontsize=10)
     axes[0].set_ylabel("gradient variance between cases")
     axes[0].legend(fontsize=8)
