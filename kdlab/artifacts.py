@@ -49,8 +49,13 @@ CONTRACT: dict[str, dict[str, tuple[str, ...]]] = {
 
 # Artifacts the notebooks write beyond the contract (a page reads them when present and says so when one is missing).
 EXTRA: dict[str, dict[str, tuple[str, ...]]] = {
-    "01": {"tail_weight_vs_t.csv": ("temperature", "tail_mass", "tail_gradient")},
+    "01": {
+        "tail_weight_vs_t.csv": ("temperature", "tail_mass", "tail_gradient"),
+        "gradient_noise.csv": ("state", "seed", "subset", "loss", "noise_ratio", "trace_variance"),
+    },
     "02": {
+        "t_squared_scale.csv": ("seed", "subset", "temperature", "t_squared", "relative", "share"),
+        "hard_weight_sweep.csv": ("temperature", "hard_weight", "t_squared", "val_errors"),
         "gradient_error_shifted.csv": ("temperature", "rel_error_eq3", "rel_error_logit_matching"),
         "logit_weight.csv": ("temperature", "group", "mean_weight"),
         "convergence_by_epoch.csv": ("epoch", "temperature", "agreement_with_logit_matching", "logit_corr"),

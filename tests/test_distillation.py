@@ -249,3 +249,23 @@ def test_soft_target_pages_hold_the_first_digits_and_both_nets_logits():
     assert torch.equal(pages["teacher_logits"], teacher[:12]) and torch.equal(pages["student_logits"], student[:12])
     assert pages["indices"].tolist() == list(range(12)) and pages["temperatures"].dtype.name == "float32"
     assert pages["temperatures"].tolist() == list(SOFT_TARGET_TEMPERATURES)
+
+
+def test_per_member_loss_takes_a_hard_weight_and_a_t_squared_flag_per_member():
+    g = torch.Generator().manual_seed(1)
+    temps, weights, keep = (1.0, 5.0, 20.0, 20.0), (0.0, 0.1, 1.0, 0.3), (True, False, True, False)
+    z = torch.randn(4, 16, 10, generator=g, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(16, 10, generator=g, dtype=torch.float64) * 5
+    y = torch.randint(0, 10, (16,), generator=g)
+    per_member_distillation_loss(temps, weights, keep)(z, y, v).backward()
+    for m, (T, w, k) in enumerate(zip(temps, weights, keep)):
+        zm = z[m].detach().clone().requires_grad_(True)
+        alone = distillation_loss(zm, y, v, T, w) if k else distillation_loss(zm, y, v, T, w * T**2) / T**2
+        alone.backward()
+        torch.testing.assert_close(z.grad[m], zm.grad, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="3 hard weights for 4 temperatures"):
+        per_member_distillation_loss(temps, weights[:3])
+    with pytest.raises(ValueError, match="t_squared flags"):
+        per_member_distillation_loss(temps, 0.1, keep[:2])
+    with pytest.raises(ValueError, match="≥ 0"):
+        per_member_distillation_loss(temps, (0.1, -1.0, 0.0, 0.0))

@@ -93,3 +93,32 @@ def test_convergence_by_epoch_figure():
     assert len(ax.lines) == len(TEMPS)  # one per distillation temperature; logit matching is the reference
     assert list(ax.get_xticks()) == [1, 2, 3] and ax.get_yscale() == "log"
     plt.close(fig)
+
+
+def test_t_squared_figure_draws_both_factors_on_log_axes():
+    from kdlab.figures.logit_matching import t_squared_figure
+
+    rows = [{"seed": 0, "subset": k, "temperature": t, "t_squared": keep, "relative": r, "share": r / (1 + r)}
+            for k in range(2) for t in (1.0, 5.0, 20.0) for keep in (True, False)
+            for r in [(10.0 + t + k) / (1 if keep else t * t)]]  # fmt: skip
+    fig = t_squared_figure(rows, 0.1)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    left, right = fig.axes
+    assert left.get_xscale() == "log" and left.get_yscale() == "log"
+    assert {line.get_label() for line in left.get_lines()} == {"with T²", "without T²"}
+    assert "0.1" in right.get_title()
+    plt.close(fig)
+
+
+def test_hard_weight_sweep_figure_stars_the_best_weight_per_temperature():
+    from kdlab.figures.logit_matching import hard_weight_sweep_figure
+
+    rows = [{"temperature": t, "hard_weight": w, "t_squared": keep, "val_errors": int(100 + 10 * abs(i - (1 if keep else 3)))}
+            for t in (2.0, 20.0) for keep in (True, False) for i, w in enumerate((0.001, 0.01, 0.1, 1.0))]  # fmt: skip
+    fig = hard_weight_sweep_figure(rows, 10000)
+    left, right = fig.axes
+    stars = [line for line in left.get_lines() if line.get_marker() == "*"]
+    assert [float(s.get_xdata()[0]) for s in stars] == [0.01, 0.01]
+    assert [float(s.get_xdata()[0]) for s in right.get_lines() if s.get_marker() == "*"] == [1.0, 1.0]
+    assert "10,000" in left.get_ylabel()
+    plt.close(fig)

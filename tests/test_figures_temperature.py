@@ -102,3 +102,17 @@ def test_tail_weight_figure_curves_and_limit(test_set):
         np.testing.assert_allclose(ax.lines[1].get_ydata(), table.tail_gradient)
     finally:
         plt.close(fig)
+
+
+def test_gradient_noise_figure_puts_both_losses_per_state_on_log_axes():
+    rows = [{"state": s, "seed": 0, "subset": k, "loss": loss, "noise_ratio": r * (k + 1), "trace_variance": v}
+            for s in ("initialization", "after hard-label training") for k in range(2)
+            for loss, r, v in (("hard", 100.0, 4.0), ("soft", 30.0, 20.0))]  # fmt: skip
+    fig = figs.gradient_noise_figure(rows, 20.0, "initialization")
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    left, right = fig.axes
+    assert left.get_yscale() == "log" and "judged" in left.get_title()
+    heights = sorted(round(p.get_height(), 6) for p in left.patches)
+    assert heights == [45.0, 45.0, 150.0, 150.0]  # means over the two subsets, per state and loss
+    assert [t.get_text() for t in left.get_xticklabels()][0] == "initialization (claim)"
+    plt.close(fig)

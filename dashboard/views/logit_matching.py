@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, lesson, overlay, ui
+from dashboard.views import section2_gradients as section2
 
 VARIANT = {True: "zero-meaned logits", False: "logits as the nets output them"}
 
@@ -282,6 +283,7 @@ def main() -> None:
     gradient_section(chosen)
     weight_section(chosen)
     convergence_section(chosen)
+    section2.t_squared_section(chosen)
     st.subheader("The paper's claims, as these runs tested them")
     lesson.claims_box(chosen, page_nb="02")
 

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, lesson, overlay, ui
+from dashboard.views import section2_gradients as section2
 from dashboard.views import temperature_example as example
 from kdlab import paper
 
@@ -273,6 +274,7 @@ def main() -> None:
     example.example_table(run, teacher_logits, labels, indices)
     entropy_section(chosen, {k: v["teacher_logits"] for k, v in saved.items()}, temperature)
     tail_section(chosen)
+    section2.gradient_noise_section(chosen)
     st.subheader("The paper's claims, as these runs tested them")
     own = [r for r in chosen if data.notebook_key(r) == "01"]
     if own:

@@ -118,36 +118,57 @@ def logit_matching_loss(student_logits: Tensor, teacher_logits: Tensor) -> Tenso
     return 0.5 * (student_logits - teacher_logits.detach()).pow(2).sum(dim=-1).mean()
 
 
-def per_member_distillation_loss(temperatures: tuple[float, ...], hard_weight: float):
+def per_member_distillation_loss(
+    temperatures: tuple[float, ...],
+    hard_weight: float | tuple[float, ...],
+    t_squared: tuple[bool, ...] | None = None,
+):
     """A ``fit`` loss for a ``BatchedMLP`` whose member m distils at ``temperatures[m]``.
 
     outputs (M, B, C), teacher (B, C) shared by every member or (M, B, C) one per member: the sum over members of
-    T_m²·soft(T_m) + hard_weight·hard, so each member gets exactly the gradient it would get if trained alone at
-    its own temperature (``distillation_loss``). All members are computed in one pass with T as an (M, 1, 1)
-    tensor — a loop of M losses was launch-bound on a GPU.
+    T_m²·soft(T_m) + w_m·hard, so each member gets exactly the gradient it would get if trained alone at its own
+    temperature (``distillation_loss``). ``hard_weight`` is one w for every member or one per member;
+    ``t_squared[m] = False`` drops member m's T² factor (soft(T_m) + w_m·hard: what §2 warns against, for the
+    notebook-02 comparison). All members are computed in one pass with T as an (M, 1, 1) tensor — a loop of M
+    losses was launch-bound on a GPU.
     """
-    if not hard_weight >= 0:
+    M0 = len(temperatures)
+    weights = tuple(float(w) for w in hard_weight) if isinstance(hard_weight, (tuple, list)) else (hard_weight,) * M0
+    if len(weights) != M0:
+        raise ValueError(f"{len(weights)} hard weights for {M0} temperatures; give one per member or a single one")
+    if not all(w >= 0 for w in weights):
         raise ValueError(f"hard_weight must be ≥ 0, got {hard_weight!r}")
     for T in temperatures:
         if not float(T) > 0:
             raise ValueError(f"temperatures must be > 0, got {T!r}")
-    cache: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
+    keep = (True,) * M0 if t_squared is None else tuple(bool(k) for k in t_squared)
+    if len(keep) != M0:
+        raise ValueError(f"{len(keep)} t_squared flags for {M0} temperatures")
+    uniform = len(set(weights)) == 1
+    cache: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
     def loss_fn(outputs: torch.Tensor, labels: torch.Tensor | None, teacher: torch.Tensor) -> torch.Tensor:
         M, B, C = outputs.shape
-        if M != len(temperatures):
-            raise ValueError(f"{M} members but {len(temperatures)} temperatures")
+        if M != M0:
+            raise ValueError(f"{M} members but {M0} temperatures")
         key = (outputs.device, outputs.dtype)
         if key not in cache:
-            cache[key] = torch.tensor(temperatures, dtype=outputs.dtype, device=outputs.device).view(M, 1, 1)
-        T = cache[key]
+            as_t = lambda v: torch.tensor(v, dtype=outputs.dtype, device=outputs.device)  # noqa: E731
+            T = as_t(list(temperatures)).view(M, 1, 1)
+            scale = torch.where(torch.tensor(keep, device=outputs.device), T.view(M) ** 2, torch.ones_like(T.view(M)))
+            cache[key] = (T, scale, as_t(list(weights)))
+        T, scale, w = cache[key]
         teacher = teacher.detach().to(outputs.dtype)
         probs = torch.softmax((teacher if teacher.dim() == 3 else teacher.unsqueeze(0)) / T, dim=-1)  # (M, B, C)
-        loss = (T.view(M) ** 2 * batched_soft_cross_entropy(outputs, probs, T)).sum()
-        if hard_weight > 0:
+        loss = (scale * batched_soft_cross_entropy(outputs, probs, T)).sum()
+        if max(weights) > 0:
             if labels is None:
                 raise ValueError("hard_weight > 0 needs labels")
-            loss = loss + hard_weight * F.cross_entropy(outputs.reshape(M * B, C), labels.repeat(M)) * M
+            if uniform:
+                loss = loss + weights[0] * F.cross_entropy(outputs.reshape(M * B, C), labels.repeat(M)) * M
+            else:
+                hard = F.cross_entropy(outputs.reshape(M * B, C), labels.repeat(M), reduction="none").view(M, B)
+                loss = loss + (w * hard.mean(dim=1)).sum()
         return loss
 
     return loss_fn

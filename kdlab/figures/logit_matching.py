@@ -107,3 +107,57 @@ def convergence_by_epoch_figure(by_epoch):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def t_squared_figure(rows, hard_weight: float):
+    """§2's T² factor: left the soft/hard gradient-norm ratio against T (the claim's figure), right the soft
+    term's share of the two norms at the lab's hard weight; with T² (solid) and without (dashed), mean over
+    subsets and seeds, shaded from the lowest to the highest; log axes for T (and for the ratio)."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    table = pd.DataFrame(rows)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    styles = {True: ("tab:blue", "-", "with T²"), False: ("tab:red", "--", "without T²")}
+    for ax, figure in zip(axes, ("relative", "share")):
+        for t_squared, (color, line, label) in styles.items():
+            g = table[table["t_squared"] == t_squared].groupby("temperature")[figure]
+            ts = np.asarray(g.mean().index, dtype=float)
+            ax.plot(ts, g.mean().to_numpy(), line, marker="o", color=color, label=label)
+            ax.fill_between(ts, g.min().to_numpy(), g.max().to_numpy(), color=color, alpha=0.2)
+        ax.set_xscale("log")
+        ax.set_xlabel("temperature T")
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("‖∇ soft term‖ / ‖∇ hard term‖")
+    axes[0].set_title("relative contribution of the soft targets (judged)", fontsize=10)
+    axes[1].set_ylabel("soft term's share of the norms")
+    axes[1].set_ylim(0, 1.05)
+    axes[1].set_title(f"share at the lab's hard weight {hard_weight:g}", fontsize=10)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def hard_weight_sweep_figure(rows, n_val: int):
+    """Held-out errors against the hard weight (log axes), one line per T; left with the T² factor, right
+    without; the best weight of each line is marked with a star."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    table = pd.DataFrame(rows)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
+    for ax, (t_squared, title) in zip(axes, ((True, "with T²"), (False, "without T²"))):
+        part = table[table["t_squared"] == t_squared]
+        for color, (T, g) in zip(COLORS, part.groupby("temperature")):
+            g = g.sort_values("hard_weight")
+            ax.plot(g["hard_weight"], g["val_errors"], marker="o", color=color, label=f"T = {T:g}")
+            best = g.loc[g["val_errors"].idxmin()]
+            ax.plot([best["hard_weight"]], [best["val_errors"]], marker="*", markersize=14, color=color)
+        ax.set_xscale("log")
+        ax.set_yscale("log")  # without T² a nearly silent soft term costs thousands of errors; with it, tens
+        ax.set_xlabel("hard weight w")
+        ax.set_title(title, fontsize=10)
+    axes[0].set_ylabel(f"errors on {n_val:,} held-out training cases")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -124,3 +124,33 @@ def tail_weight_figure(table, limit: float, high_t: float, threshold: float, tin
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def gradient_noise_figure(rows, T: float, judged_state: str):
+    """§2's gradient variance: per student state, the hard and the soft loss side by side — left the scale-free
+    noise tr Var / ‖mean‖² (the claim's figure), right the raw tr Var; bars are means over subsets (and seeds),
+    whiskers the min–max over them; log axes, since the two losses differ by factors."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    table = pd.DataFrame(rows)
+    states = list(dict.fromkeys(table["state"]))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    colors = {"hard": "tab:blue", "soft": "tab:orange"}
+    names = {"hard": "hard labels (T = 1)", "soft": f"soft targets (T = {T:g}, × T²)"}
+    for ax, figure, title in zip(axes, ("noise_ratio", "trace_variance"), ("tr Var / ‖mean‖² (judged)", "tr Var")):
+        for k, loss in enumerate(("hard", "soft")):
+            g = table[table["loss"] == loss].groupby("state", sort=False)[figure]
+            mean, lo, hi = (g.agg(f).reindex(states).to_numpy() for f in ("mean", "min", "max"))
+            xs = np.arange(len(states)) + (k - 0.5) * 0.38
+            ax.bar(xs, mean, width=0.38, color=colors[loss], label=names[loss])
+            ax.errorbar(xs, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(states)))
+        ax.set_xticklabels([s.replace(" training", "\ntraining") + (" (claim)" if s == judged_state else "") for s in states],
+                           fontsize=9)  # fmt: skip
+        ax.set_title(title, fontsize=10)
+    axes[0].set_ylabel("gradient variance between cases")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

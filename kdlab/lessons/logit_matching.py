@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from kdlab.core.losses import distillation_loss, logit_matching_loss
+from kdlab.lessons.hard_weight_sweep import SweepSpec
 
 Tensor = torch.Tensor
 
@@ -44,12 +45,35 @@ class LimitProfile:
     lr: float = 0.01  # small and shared: with one start and one batch order, differences come from the loss alone
     batch_size: int = 128
     temperatures: tuple[float, ...] = (1.0, 2.0, 5.0, 20.0, 100.0)
+    # §2's T² factor (``kdlab.lessons.t_squared``): the grid, the student seeds (probe students trained one epoch on
+    # hard labels) and the disjoint subsets of transfer cases whose spread is the noise
+    scale_temperatures: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0)
+    scale_seeds: int = 1
+    scale_subsets: int = 4
+    scale_subset_size: int = 1000
+    sweep: SweepSpec = SweepSpec()  # does the best hard weight move with T, with and without T²?
 
 
 PROFILES: dict[str, LimitProfile] = {
     "quick": LimitProfile(n_grad_cases=2000, n_transfer=10000, student_hidden=(64, 64), epochs=3),
-    "full": LimitProfile(n_grad_cases=10000, n_transfer=60000, student_hidden=(300, 300), epochs=10),
-    "paper": LimitProfile(n_grad_cases=10000, n_transfer=60000, student_hidden=(800, 800), epochs=30),
+    "full": LimitProfile(
+        sweep=SweepSpec(epochs=5),
+        n_grad_cases=10000,
+        n_transfer=60000,
+        student_hidden=(300, 300),
+        epochs=10,
+        scale_seeds=3,
+        scale_subset_size=2500,
+    ),
+    "paper": LimitProfile(
+        sweep=SweepSpec(epochs=10),
+        n_grad_cases=10000,
+        n_transfer=60000,
+        student_hidden=(800, 800),
+        epochs=30,
+        scale_seeds=3,
+        scale_subset_size=2500,
+    ),
 }
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from kdlab.core.losses import softmax_t
+from kdlab.lessons.gradient_noise import NoiseSpec
 from kdlab.paper import LOOK_ALIKE_2
 
 Tensor = torch.Tensor
@@ -53,21 +54,29 @@ class SoftTargetProfile:
     teacher: TeacherSpec
     n_per_class: int  # saved images per class (one confident, one ambiguous, ...), plus the look-alike 2s
     temperatures: tuple[float, ...]
+    noise: NoiseSpec  # §2's gradient variance between training cases (``kdlab.lessons.gradient_noise``)
 
 
 TEMPERATURE_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0, 100.0)
 
 PROFILES: dict[str, SoftTargetProfile] = {
-    "quick": SoftTargetProfile(TeacherSpec(hidden=(256, 256), epochs=3), n_per_class=2, temperatures=TEMPERATURE_GRID),
+    "quick": SoftTargetProfile(
+        TeacherSpec(hidden=(256, 256), epochs=3),
+        n_per_class=2,
+        temperatures=TEMPERATURE_GRID,
+        noise=NoiseSpec(student_hidden=(64, 64), n_seeds=1, n_subsets=4, subset_size=500, n_train=10000),
+    ),
     "full": SoftTargetProfile(
         TeacherSpec(hidden=(1200, 1200), epochs=20, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5, jitter=2),
         n_per_class=4,
         temperatures=TEMPERATURE_GRID,
+        noise=NoiseSpec(student_hidden=(300, 300), n_seeds=3, n_subsets=4, subset_size=1000, n_train=60000),
     ),
     "paper": SoftTargetProfile(
         TeacherSpec(hidden=(1200, 1200), epochs=60, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5, jitter=2),
         n_per_class=6,
         temperatures=TEMPERATURE_GRID,
+        noise=NoiseSpec(student_hidden=(800, 800), n_seeds=3, n_subsets=5, subset_size=2000, n_train=60000, chunk=50),
     ),
 }
 

@@ -65,3 +65,43 @@ def logit_matching_claims(
     )
     if corr[-1] <= corr[0] and claim.verdict != "does not hold":  # the second half of the rule
         claims.append(replace(claim, verdict="does not hold"))
+
+
+BAND = 2.0  # "roughly unchanged": within a factor of 2 across the grid (the lab's reading; the paper gives no figure)
+
+
+def t_squared_claim(
+    claims: Claims,
+    *,
+    spread_with: list[float],
+    spread_without: list[float],
+    subset_sd: float,
+    temperatures: list[float],
+    n_subsets: int,
+    subset_size: int,
+) -> None:
+    """§2: with the T² factor the soft targets' contribution relative to the hard targets' stays roughly unchanged
+    as T changes (``kdlab.lessons.t_squared``). ``spread_with`` (per seed): log₂ of the largest over the smallest
+    soft/hard gradient-norm ratio across ``temperatures``, mean over ``n_subsets`` disjoint subsets of transfer
+    cases; ``subset_sd`` its spread over them. It must stay below log₂ ``BAND`` by more than ``K_NOISE`` × noise.
+    ``spread_without`` (the same without T², an exact consequence: only reported) shows what the factor removes."""
+    with_, without = (sum(v) / len(v) for v in (spread_with, spread_without))
+    t_lo, t_hi = min(temperatures), max(temperatures)
+    judge(
+        claims,
+        "02.t_squared_keeps_scale",
+        "§2",
+        f"Multiplying the soft term by T² keeps the relative contributions of the hard and soft targets roughly "
+        f"unchanged as T changes (T = {t_lo:g} … {t_hi:g}).",
+        f'"roughly unchanged" (no figure; the lab reads it as within a factor of {BAND:g})',
+        f"the soft/hard gradient-norm ratio varies by a factor of {2**with_:.2f} across T with T² "
+        f"(by {2**without:.3g} without it)",
+        spread_with,
+        unit="log₂ of the factor across T",
+        test_noise=subset_sd,
+        test_source=f"spread over {n_subsets} disjoint subsets of {subset_size} transfer cases",
+        threshold=math.log2(BAND),
+        lower_is_better=True,
+        judged_by=f"with T², log₂(largest/smallest ratio across T) must stay below log₂ {BAND:g} = 1 by more than "
+        f"{K_NOISE:g} × noise",
+    )

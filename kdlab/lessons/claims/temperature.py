@@ -19,7 +19,7 @@ gradient (eq. 4) — a teacher with logits spread far beyond T, or a lower T, ma
 from __future__ import annotations
 
 from kdlab.claim_record import Claims
-from kdlab.lessons.claims.judge import judge
+from kdlab.lessons.claims.judge import K_NOISE, judge
 
 SHARE_BAR = 50.0  # % of the logit-matching gradient: "most of it" (the paper gives no figure, only the direction)
 
@@ -63,4 +63,48 @@ def temperature_figures(
         f"- **Figure, not a claim.** The soft targets' mean entropy rises from {entropy_t1:.2f} bits at T = 1 to "
         f'{entropy_high_t:.2f} bits at T = {high_t:g} — §1\'s "much more information per training case". Any net '
         "with unequal logits shows a rise: the entropy of eq. 1 grows with T."
+    )
+
+
+def gradient_noise_claim(
+    claims: Claims,
+    *,
+    reduction: list[float],
+    subset_sd: float,
+    raw_reduction: list[float],
+    T: float,
+    n_subsets: int,
+    subset_size: int,
+    student: str,
+) -> None:
+    """§2: soft targets (T² · soft cross-entropy at T, eq. 2) give "much less variance in the gradient between
+    training cases" than hard targets — judged on the scale-free gradient noise tr Var / ‖mean‖² of a student at
+    initialization (``kdlab.lessons.gradient_noise`` says why that figure and that state).
+
+    ``reduction``: per seed, hard's noise ratio ÷ soft's (mean over ``n_subsets`` disjoint subsets of
+    ``subset_size`` training cases); ``subset_sd``: its spread over the subsets, the noise (with the seed spread,
+    whichever is larger). The paper gives a direction only: the reduction must exceed 1 by ``K_NOISE`` × noise.
+    ``raw_reduction``: the same for the raw tr Var, reported beside it, not judged.
+    """
+    mean = sum(reduction) / len(reduction)
+    raw = sum(raw_reduction) / len(raw_reduction)
+    raw_words = (
+        f"{raw:.2g}× less raw variance" if raw >= 1 else f"{1 / raw:.2g}× *more* raw variance (a larger gradient)"
+    )
+    judge(
+        claims,
+        "01.soft_targets_lower_gradient_variance",
+        "§2",
+        f"Soft targets (T = {T:g}, with the T² factor) give much less variance in the gradient between training "
+        "cases than hard targets.",
+        '"much less variance in the gradient between training cases" (a direction, no figure)',
+        f"gradient noise tr Var/‖mean‖² {mean:.2f}× lower with soft targets ({student} at initialization, "
+        f"{n_subsets} subsets of {subset_size} cases); {raw_words}",
+        reduction,
+        unit="× less gradient noise",
+        test_noise=subset_sd,
+        test_source=f"spread over {n_subsets} disjoint subsets of training cases",
+        threshold=1.0,
+        judged_by=f"hard's noise ratio ÷ soft's must exceed 1 by more than {K_NOISE:g} × noise (the larger of the "
+        "spread over case subsets and over seeds)",
     )
