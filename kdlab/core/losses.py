@@ -12,6 +12,9 @@ Introduced in notebooks 01 (eq. 1), 02 (eq. 2–4) and 03 (the combined objectiv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 
@@ -118,20 +121,28 @@ def logit_matching_loss(student_logits: Tensor, teacher_logits: Tensor) -> Tenso
     return 0.5 * (student_logits - teacher_logits.detach()).pow(2).sum(dim=-1).mean()
 
 
-def per_member_distillation_loss(temperatures: tuple[float, ...], hard_weight: float):
-    """A ``fit`` loss for a ``BatchedMLP`` whose member m distils at ``temperatures[m]``.
+def per_member_distillation_loss(temperatures: tuple[float, ...], hard_weight: float | Sequence[float]):
+    """A ``fit`` loss for a ``BatchedMLP`` whose member m distils at ``temperatures[m]`` with hard-target weight
+    ``hard_weight`` (one for all, or ``hard_weight[m]``: notebook 03's sweep of §2's "weight on the second objective").
 
-    outputs (M, B, C), teacher (B, C) shared by every member or (M, B, C) one per member: the sum over members of
-    T_m²·soft(T_m) + hard_weight·hard, so each member gets exactly the gradient it would get if trained alone at
-    its own temperature (``distillation_loss``). All members are computed in one pass with T as an (M, 1, 1)
-    tensor — a loop of M losses was launch-bound on a GPU.
+    outputs (M, B, C), teacher (B, C) shared by every member or (M, B, C) one per member, labels (B,) shared or
+    (M, B) one batch per member (``kdlab.core.seeds``): the sum over members of T_m²·soft(T_m) + w_m·hard, so each
+    member gets exactly the gradient it would get if trained alone (``distillation_loss``). All members are computed
+    in one pass with T as an (M, 1, 1) tensor — a loop of M losses was launch-bound on a GPU.
     """
-    if not hard_weight >= 0:
+    weights = (
+        tuple(float(w) for w in hard_weight)
+        if isinstance(hard_weight, Sequence)
+        else (float(hard_weight),) * len(temperatures)
+    )
+    if len(weights) != len(temperatures):
+        raise ValueError(f"{len(weights)} hard weights but {len(temperatures)} temperatures")
+    if not all(w >= 0 for w in weights):
         raise ValueError(f"hard_weight must be ≥ 0, got {hard_weight!r}")
     for T in temperatures:
         if not float(T) > 0:
             raise ValueError(f"temperatures must be > 0, got {T!r}")
-    cache: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
+    cache: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, torch.Tensor]] = {}
 
     def loss_fn(outputs: torch.Tensor, labels: torch.Tensor | None, teacher: torch.Tensor) -> torch.Tensor:
         M, B, C = outputs.shape
@@ -139,15 +150,18 @@ def per_member_distillation_loss(temperatures: tuple[float, ...], hard_weight: f
             raise ValueError(f"{M} members but {len(temperatures)} temperatures")
         key = (outputs.device, outputs.dtype)
         if key not in cache:
-            cache[key] = torch.tensor(temperatures, dtype=outputs.dtype, device=outputs.device).view(M, 1, 1)
-        T = cache[key]
+            as_tensor = partial(torch.tensor, dtype=outputs.dtype, device=outputs.device)
+            cache[key] = as_tensor(temperatures).view(M, 1, 1), as_tensor(weights)
+        T, w = cache[key]
         teacher = teacher.detach().to(outputs.dtype)
         probs = torch.softmax((teacher if teacher.dim() == 3 else teacher.unsqueeze(0)) / T, dim=-1)  # (M, B, C)
         loss = (T.view(M) ** 2 * batched_soft_cross_entropy(outputs, probs, T)).sum()
-        if hard_weight > 0:
+        if any(weights):
             if labels is None:
                 raise ValueError("hard_weight > 0 needs labels")
-            loss = loss + hard_weight * F.cross_entropy(outputs.reshape(M * B, C), labels.repeat(M)) * M
+            flat = labels.reshape(-1) if labels.dim() == 2 else labels.repeat(M)
+            hard = F.cross_entropy(outputs.reshape(M * B, C), flat, reduction="none").view(M, B).mean(-1)  # (M,)
+            loss = loss + (w * hard).sum()
         return loss
 
     return loss_fn

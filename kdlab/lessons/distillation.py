@@ -58,6 +58,14 @@ class MnistProfile:
     # The students' transfer set: a seeded subset of the teacher's training cases (None = all of them). §3's point
     # is that soft targets transfer from few cases, so ``quick`` distils through 5,000 cases only.
     transfer_size: int | None = None
+    # §2 as experiments (``kdlab.lessons.distillation_controls``), each over ``claim_seeds`` (offsets to SEED,
+    # trained as members of one BatchedMLP): the hard-target weights beside T²·soft at T = 20 (1 = equal weight),
+    # and a transfer set of 1 % of the training cases trained on soft or hard targets at each of ``small_lrs``.
+    hard_weights: tuple[float, ...] = (0.0, 0.1, 0.3, 1.0)
+    claim_seeds: tuple[int, ...] = (0,)
+    small_transfer_size: int = 600
+    small_lrs: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3)
+    small_epochs: int = 40
 
     def teacher_spec(self) -> dict[str, Any]:
         """What makes two teachers interchangeable (notebook 04 reuses a teacher only if this matches)."""
@@ -127,6 +135,8 @@ PROFILES: dict[str, MnistProfile] = {
         teacher_dropout_input=0.0,
         teacher_dropout_hidden=0.3,
         sweep_seeds=(0, 1),
+        claim_seeds=(0, 1, 2),
+        small_epochs=100,
     ),
     # GPU: the paper's architectures with long schedules. The teacher drops no inputs (jitter already perturbs
     # them): chosen on the validation split (120 epochs: 74 validation errors against 96 with 20 % input dropout).
@@ -140,6 +150,8 @@ PROFILES: dict[str, MnistProfile] = {
         transfer=_student(100, "transfer", temperature=20.0),
         teacher_dropout_input=0.0,
         sweep_seeds=(0, 1, 2),
+        claim_seeds=(0, 1, 2),
+        small_epochs=200,
     ),
 }
 
