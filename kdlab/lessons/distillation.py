@@ -121,7 +121,8 @@ PROFILES: dict[str, MnistProfile] = {
         sweep_temperatures=(1.0, 2.5, 4.0, 8.0, 20.0),
         validation_size=5000,
     ),
-    # 2-core CPU, < 1 h per notebook: all 60k cases, one-cycle SGD+Nesterov. The teacher's regularizers were
+    # 2-core CPU, meant < 1 h per notebook: the teacher on all 60k cases, the students on 55k (5k held out for
+    # validation: ``transfer_and_validation``), one-cycle SGD+Nesterov. The teacher's regularizers were
     # chosen on a validation split (benchmarks/teacher_recipes.py, 50k/10k of the training set, 200 epochs):
     # no input dropout and 30 % hidden dropout gave 64 validation errors, the [5]-style 20 %/50 % gave 82.
     "full": MnistProfile(
