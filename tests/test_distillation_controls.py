@@ -190,6 +190,7 @@ def test_low_hard_weight_claim_holds_fails_and_refuses_equal_weight():
     # validation chose equal weight: no effect, whatever the test set says (it is never used for choosing)
     equal = verdict(_weights({0.0: 300, 0.1: 250, 1.0: 200}, {0.0: 100, 0.1: 100, 1.0: 400}))
     assert equal.verdict == "does not hold" and equal.ours == 0 and "not a weight below equal" in equal.result
+    assert equal.noise_source.startswith("none: validation chose equal weight")
     seeds = verdict(_weights(val, {0.0: 310, 0.1: 240, 1.0: 330}, seeds=(0, 1, 2)))
     assert seeds.seeds == 3 and seeds.spread == (90.0, 90.0)
     claims = Claims("03_mnist_distillation")

@@ -46,7 +46,9 @@ def low_hard_weight_claim(claims: Claims, grid: Grid, temperature: float) -> Non
     val = table.groupby("hard_weight")["val_errors"].mean()
     lower = chosen < EQUAL_WEIGHT
     effect = [float(test.loc[s, EQUAL_WEIGHT] - test.loc[s, chosen]) if lower else 0.0 for s in seeds]
-    noise = _mean_noise(grid, (chosen,), (EQUAL_WEIGHT,), seeds) if lower else None
+    # validation chose equal weight (or above): no difference to measure, so no test-set noise either
+    noise = _mean_noise(grid, (chosen,), (EQUAL_WEIGHT,), seeds) if lower else 0.0
+    source = "test set (McNemar)" if lower else "none: validation chose equal weight, so nothing is compared"
     per_weight = ", ".join(f"w = {w:g}: {val[w]:.0f} validation / {test[w].mean():.0f} test errors" for w in weights)
     judge(
         claims,
@@ -65,6 +67,7 @@ def low_hard_weight_claim(claims: Claims, grid: Grid, temperature: float) -> Non
         effect,
         unit="errors",
         test_noise=noise,
+        test_source=source,
         control={
             "what": "equal weight (w = 1), trained with the same seeds, batches and epochs",
             "value": float(test[EQUAL_WEIGHT].mean()),
