@@ -321,6 +321,30 @@ def test_sweep_with_one_temperature_above_8_says_not_testable(monkeypatch, tmp_p
     assert words.loc[30].startswith("best T = ")
 
 
+def test_distillation_page_shows_the_s2_experiments_or_says_the_run_predates_them(monkeypatch, tmp_path):
+    """Notebook 03's §2 tables (hard-target weight, 1 % transfer set) and the matched baseline; an older run without
+    them still renders, saying what is missing."""
+    rng = np.random.default_rng(5)
+    write_run(tmp_path, "03_mnist_distillation", "20261201-000000-olders2", artifacts=good_artifacts("03", rng))
+    at = open_app(monkeypatch, tmp_path, LESSONS["03"])
+    assert "predates these experiments (no `hard_weight_sweep.csv` or `small_transfer.csv`)" in texts(at.caption)
+    arts = good_artifacts("03", rng)
+    arts["hard_weight_sweep.csv"] = pd.DataFrame(
+        {"hard_weight": [0.0, 0.1, 1.0], "seed": 0, "val_errors": [300, 250, 320], "test_errors": [310, 240, 330]}
+    )
+    arts["small_transfer.csv"] = pd.DataFrame({"targets": ["soft", "soft", "hard", "hard"], "lr": [0.03, 0.3] * 2,
+        "seed": 0, "val_errors": [900, 800, 1000, None], "test_errors": [950, 820, 1100, None]})  # fmt: skip
+    metrics = {"matched_baseline_errors": 520, "baseline_errors": 600, "matched_best_epoch": 7,
+               "validation_errors": {"baseline": 700, "matched": 610}, "validation_cases": 5000}  # fmt: skip
+    write_run(tmp_path, "03_mnist_distillation", "20261202-000000-news2", artifacts=arts, metrics=metrics)
+    at = open_app(monkeypatch, tmp_path, LESSONS["03"])
+    weights = tables_with(at, "hard_weight")[0]
+    assert list(weights["test_errors"]) == [310, 240, 330]
+    lrs = tables_with(at, "lr")[0]
+    assert lrs.loc[0.3, ("test_errors", "hard")] == "diverged" and lrs.loc[0.3, ("test_errors", "soft")] == 820
+    assert "stopped at validation epoch 7): 520 test errors against the plain baseline's 600" in texts(at.markdown)
+
+
 def test_missing_classes_page_beside_the_paper(monkeypatch, store):
     at = open_app(monkeypatch, store, LESSONS["04"])
     table = tables_with(at, "paper (§3)")[0].set_index("")

@@ -263,7 +263,7 @@ def test_per_member_loss_takes_a_hard_weight_and_a_t_squared_flag_per_member():
         alone = distillation_loss(zm, y, v, T, w) if k else distillation_loss(zm, y, v, T, w * T**2) / T**2
         alone.backward()
         torch.testing.assert_close(z.grad[m], zm.grad, rtol=1e-12, atol=1e-12)
-    with pytest.raises(ValueError, match="3 hard weights for 4 temperatures"):
+    with pytest.raises(ValueError, match="3 hard weights but 4 temperatures"):
         per_member_distillation_loss(temps, weights[:3])
     with pytest.raises(ValueError, match="t_squared flags"):
         per_member_distillation_loss(temps, 0.1, keep[:2])

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, lesson, overlay, ui
+from dashboard.views import distillation_controls
 from kdlab import paper
 
 
@@ -261,6 +262,7 @@ def main() -> None:
     else:
         ui.no_data(("03",), "sweep.csv")
     per_class_section(chosen[0])
+    distillation_controls.section(chosen[0])
     st.subheader("The paper's claims, as these runs tested them")
     lesson.claims_box(chosen, page_nb="03")
 

@@ -12,6 +12,9 @@ Introduced in notebooks 01 (eq. 1), 02 (eq. 2–4) and 03 (the combined objectiv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 
@@ -120,22 +123,22 @@ def logit_matching_loss(student_logits: Tensor, teacher_logits: Tensor) -> Tenso
 
 def per_member_distillation_loss(
     temperatures: tuple[float, ...],
-    hard_weight: float | tuple[float, ...],
-    t_squared: tuple[bool, ...] | None = None,
+    hard_weight: float | Sequence[float],
+    t_squared: Sequence[bool] | None = None,
 ):
-    """A ``fit`` loss for a ``BatchedMLP`` whose member m distils at ``temperatures[m]``.
+    """A ``fit`` loss for a ``BatchedMLP`` whose member m distils at ``temperatures[m]`` with hard-target weight
+    ``hard_weight`` (one for all, or ``hard_weight[m]``: the sweeps of §2's "weight on the second objective").
 
-    outputs (M, B, C), teacher (B, C) shared by every member or (M, B, C) one per member: the sum over members of
-    T_m²·soft(T_m) + w_m·hard, so each member gets exactly the gradient it would get if trained alone at its own
-    temperature (``distillation_loss``). ``hard_weight`` is one w for every member or one per member;
-    ``t_squared[m] = False`` drops member m's T² factor (soft(T_m) + w_m·hard: what §2 warns against, for the
-    notebook-02 comparison). All members are computed in one pass with T as an (M, 1, 1) tensor — a loop of M
-    losses was launch-bound on a GPU.
+    outputs (M, B, C), teacher (B, C) shared by every member or (M, B, C) one per member, labels (B,) shared or
+    (M, B) one batch per member (``kdlab.core.seeds``): the sum over members of T_m²·soft(T_m) + w_m·hard, so each
+    member gets exactly the gradient it would get if trained alone (``distillation_loss``). ``t_squared[m] = False``
+    drops member m's T² factor (soft(T_m) + w_m·hard: what §2 warns against, for notebook 02's comparison). All
+    members are computed in one pass with T as an (M, 1, 1) tensor — a loop of M losses was launch-bound on a GPU.
     """
     M0 = len(temperatures)
-    weights = tuple(float(w) for w in hard_weight) if isinstance(hard_weight, (tuple, list)) else (hard_weight,) * M0
+    weights = tuple(float(w) for w in hard_weight) if isinstance(hard_weight, Sequence) else (float(hard_weight),) * M0
     if len(weights) != M0:
-        raise ValueError(f"{len(weights)} hard weights for {M0} temperatures; give one per member or a single one")
+        raise ValueError(f"{len(weights)} hard weights but {M0} temperatures; give one per member or a single one")
     if not all(w >= 0 for w in weights):
         raise ValueError(f"hard_weight must be ≥ 0, got {hard_weight!r}")
     for T in temperatures:
@@ -143,7 +146,7 @@ def per_member_distillation_loss(
             raise ValueError(f"temperatures must be > 0, got {T!r}")
     keep = (True,) * M0 if t_squared is None else tuple(bool(k) for k in t_squared)
     if len(keep) != M0:
-        raise ValueError(f"{len(keep)} t_squared flags for {M0} temperatures")
+        raise ValueError(f"{len(keep)} t_squared flags but {M0} temperatures")
     uniform = len(set(weights)) == 1
     cache: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
@@ -153,22 +156,23 @@ def per_member_distillation_loss(
             raise ValueError(f"{M} members but {M0} temperatures")
         key = (outputs.device, outputs.dtype)
         if key not in cache:
-            as_t = lambda v: torch.tensor(v, dtype=outputs.dtype, device=outputs.device)  # noqa: E731
-            T = as_t(list(temperatures)).view(M, 1, 1)
-            scale = torch.where(torch.tensor(keep, device=outputs.device), T.view(M) ** 2, torch.ones_like(T.view(M)))
-            cache[key] = (T, scale, as_t(list(weights)))
+            as_tensor = partial(torch.tensor, dtype=outputs.dtype, device=outputs.device)
+            T = as_tensor(temperatures).view(M, 1, 1)
+            scale = torch.where(as_tensor(keep, dtype=torch.bool), T.view(M) ** 2, torch.ones_like(T.view(M)))
+            cache[key] = T, scale, as_tensor(weights)
         T, scale, w = cache[key]
         teacher = teacher.detach().to(outputs.dtype)
         probs = torch.softmax((teacher if teacher.dim() == 3 else teacher.unsqueeze(0)) / T, dim=-1)  # (M, B, C)
         loss = (scale * batched_soft_cross_entropy(outputs, probs, T)).sum()
-        if max(weights) > 0:
+        if any(weights):
             if labels is None:
                 raise ValueError("hard_weight > 0 needs labels")
-            if uniform:
-                loss = loss + weights[0] * F.cross_entropy(outputs.reshape(M * B, C), labels.repeat(M)) * M
+            flat = labels.reshape(-1) if labels.dim() == 2 else labels.repeat(M)
+            if uniform:  # one weight: the mean over all M·B cases, times M (= the sum of the members' means)
+                loss = loss + weights[0] * F.cross_entropy(outputs.reshape(M * B, C), flat) * M
             else:
-                hard = F.cross_entropy(outputs.reshape(M * B, C), labels.repeat(M), reduction="none").view(M, B)
-                loss = loss + (w * hard.mean(dim=1)).sum()
+                hard = F.cross_entropy(outputs.reshape(M * B, C), flat, reduction="none").view(M, B).mean(-1)  # (M,)
+                loss = loss + (w * hard).sum()
         return loss
 
     return loss_fn

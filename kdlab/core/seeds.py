@@ -58,10 +58,16 @@ def fit_seeds(
     config: TrainConfig,
     teacher_logits: torch.Tensor | None = None,
     device: str | torch.device = "auto",
+    repeat: int = 1,
+    loss_fn: Callable | None = None,
 ) -> tuple[BatchedMLP, History]:
     """Train ``config``'s recipe once per seed, all seeds as members of one ``BatchedMLP``; returns (the trained
     stack in eval mode, its History). ``model.member(m)`` is seed ``seeds[m]``'s net; the History's loss is the
-    sum over members. ``teacher_logits`` (N, C) are shared by every seed (the distilled nets of §3), or (M, N, C) one per seed."""
+    sum over members. ``teacher_logits`` (N, C) are shared by every seed (the distilled nets of §3), or (M, N, C) one per seed.
+
+    ``repeat`` > 1 trains each seed as ``repeat`` consecutive members (member m is seed ``seeds[m // repeat]``: the
+    same initial weights and batches), for recipes whose members differ only in their ``loss_fn`` — e.g. one hard
+    weight per member (``per_member_distillation_loss``), so the recipes are compared on paired runs."""
     if not seeds:
         raise ValueError("fit_seeds needs at least one seed")
     if len(set(seeds)) != len(seeds):
@@ -70,6 +76,9 @@ def fit_seeds(
         raise ValueError("fit_seeds trains without jitter (its shifts are drawn per batch from fit's one generator)")
     if config.steps_per_epoch is not None:
         raise ValueError("fit_seeds draws one pass over the data per epoch; leave steps_per_epoch None")
+    if repeat < 1:
+        raise ValueError(f"repeat must be ≥ 1, got {repeat}")
+    seeds = [s for s in seeds for _ in range(repeat)]
     dev = resolve_device(device)
     nets = []
     for seed in seeds:
@@ -78,5 +87,5 @@ def fit_seeds(
     model = BatchedMLP.from_mlps(nets).to(dev)
     sampler = SeedBatches(seeds, x.shape[0], config.batch_size, dev)
     history = fit(model, x, y, config=replace(config, seed=seeds[0]), teacher_logits=teacher_logits,
-                  device=dev, sample_batch=sampler)  # fmt: skip
+                  device=dev, sample_batch=sampler, loss_fn=loss_fn)  # fmt: skip
     return model, history

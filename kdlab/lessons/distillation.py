@@ -58,6 +58,14 @@ class MnistProfile:
     # The students' transfer set: a seeded subset of the teacher's training cases (None = all of them). §3's point
     # is that soft targets transfer from few cases, so ``quick`` distils through 5,000 cases only.
     transfer_size: int | None = None
+    # §2 as experiments (``kdlab.lessons.distillation_controls``), each over ``claim_seeds`` (offsets to SEED,
+    # trained as members of one BatchedMLP): the hard-target weights beside T²·soft at T = 20 (1 = equal weight),
+    # and a transfer set of 1 % of the training cases trained on soft or hard targets at each of ``small_lrs``.
+    hard_weights: tuple[float, ...] = (0.0, 0.1, 0.3, 1.0)
+    claim_seeds: tuple[int, ...] = (0,)
+    small_transfer_size: int = 600
+    small_lrs: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3)
+    small_epochs: int = 40
 
     def teacher_spec(self) -> dict[str, Any]:
         """What makes two teachers interchangeable (notebook 04 reuses a teacher only if this matches)."""
@@ -113,7 +121,8 @@ PROFILES: dict[str, MnistProfile] = {
         sweep_temperatures=(1.0, 2.5, 4.0, 8.0, 20.0),
         validation_size=5000,
     ),
-    # 2-core CPU, < 1 h per notebook: all 60k cases, one-cycle SGD+Nesterov. The teacher's regularizers were
+    # 2-core CPU, meant < 1 h per notebook: the teacher on all 60k cases, the students on 55k (5k held out for
+    # validation: ``transfer_and_validation``), one-cycle SGD+Nesterov. The teacher's regularizers were
     # chosen on a validation split (benchmarks/teacher_recipes.py, 50k/10k of the training set, 200 epochs):
     # no input dropout and 30 % hidden dropout gave 64 validation errors, the [5]-style 20 %/50 % gave 82.
     "full": MnistProfile(
@@ -127,6 +136,8 @@ PROFILES: dict[str, MnistProfile] = {
         teacher_dropout_input=0.0,
         teacher_dropout_hidden=0.3,
         sweep_seeds=(0, 1),
+        claim_seeds=(0, 1, 2),
+        small_epochs=100,
     ),
     # GPU: the paper's architectures with long schedules. The teacher drops no inputs (jitter already perturbs
     # them): chosen on the validation split (120 epochs: 74 validation errors against 96 with 20 % input dropout).
@@ -140,6 +151,8 @@ PROFILES: dict[str, MnistProfile] = {
         transfer=_student(100, "transfer", temperature=20.0),
         teacher_dropout_input=0.0,
         sweep_seeds=(0, 1, 2),
+        claim_seeds=(0, 1, 2),
+        small_epochs=200,
     ),
 }
 

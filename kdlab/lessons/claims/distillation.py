@@ -18,21 +18,29 @@ from kdlab.paper import HIGH_T, MNIST_T, NARROW, NARROW_BAND, WIDE
 
 
 def mnist_distillation_claims(
-    claims: Claims, errors: dict[str, int], wrong: dict[str, Any], paper: dict[str, int]
+    claims: Claims,
+    errors: dict[str, int],
+    wrong: dict[str, Any],
+    paper: dict[str, int],
+    validation: dict[str, int] | None = None,
 ) -> None:
     """§3's headline: teacher < distilled < baseline, each beyond its McNemar noise and judged at the paper's
     difference, and the share of the gap the distilled net closes judged at the paper's 91 %.
 
     ``errors`` and ``paper`` map teacher / baseline / distilled to test errors; ``wrong`` to per-case booleans
-    (wrong on test case i), for the McNemar noise of each comparison.
+    (wrong on test case i), for the McNemar noise of each comparison. With ``errors["matched"]`` and ``wrong``'s
+    too (the matched baseline: the distilled net's epochs, early-stopped on validation), ``validation`` maps
+    baseline and matched to their validation errors, and ``03.distilled_beats_baseline`` is judged against the
+    one with fewer — chosen on held-out training cases, never on the test set — with the other as its ``control``.
     """
     t, b, d = errors["teacher"], errors["baseline"], errors["distilled"]
+    versus, control = _baseline_for_distilled(errors, validation)
     pt, pb, pd_ = paper["teacher"], paper["baseline"], paper["distilled"]
     pairs = (
         ("03.teacher_beats_baseline", "teacher", "baseline", t, b, pt, pb, "The big regularized teacher makes fewer "
          "test errors than the small net trained on hard labels."),
-        ("03.distilled_beats_baseline", "distilled", "baseline", d, b, pd_, pb, "The small net trained on the "
-         f"teacher's soft targets at T = {MNIST_T:g} makes fewer errors than the same net trained on hard labels."),
+        ("03.distilled_beats_baseline", "distilled", versus, d, errors[versus], pd_, pb, "The small net trained on "
+         f"the teacher's soft targets at T = {MNIST_T:g} makes fewer errors than the same net trained on hard labels."),
         ("03.teacher_beats_distilled", "teacher", "distilled", t, d, pt, pd_, "The teacher makes fewer test errors "
          "than its distilled student (the student does not surpass it)."),
     )  # fmt: skip
@@ -42,13 +50,14 @@ def mnist_distillation_claims(
             cid,
             "§3",
             statement,
-            f"{better} {p_better} vs {worse} {p_worse} errors",
+            f"{better} {p_better} vs {'baseline' if worse == 'matched' else worse} {p_worse} errors",
             e_better,
             e_worse,
             mcnemar_noise(wrong[better], wrong[worse]),
             "errors",
-            (better, worse),
+            (better, "matched baseline" if worse == "matched" else worse),
             paper_figure=float(p_worse - p_better),
+            control=control if cid == "03.distilled_beats_baseline" else None,
         )
     paper_closed = 100 * (pb - pd_) / (pb - pt)
     gap = b - t
@@ -68,6 +77,31 @@ def mnist_distillation_claims(
         paper_figure=paper_closed,
         judged_by=f"the share closed must exceed {K_NOISE:g} × its McNemar noise (baseline vs distilled, over the gap)",
     )
+
+
+def _baseline_for_distilled(
+    errors: dict[str, int], validation: dict[str, int] | None
+) -> tuple[str, dict[str, Any] | None]:
+    """(which baseline ``03.distilled_beats_baseline`` is judged against, the other one as its control): the plain
+    baseline alone when there is no matched one, else whichever has fewer validation errors (ties: the matched)."""
+    if "matched" not in errors:
+        return "baseline", None
+    if validation is None or not {"baseline", "matched"} <= set(validation):
+        raise ValueError("a matched baseline needs both baselines' validation errors to choose between them")
+    versus = "matched" if validation["matched"] <= validation["baseline"] else "baseline"
+    other = "baseline" if versus == "matched" else "matched"
+    what = {
+        "baseline": "the plain baseline (its own epochs, last epoch)",
+        "matched": "the matched baseline (the distilled net's epochs, best epoch on validation)",
+    }
+    return versus, {
+        "what": f"{what[other]}: not the comparison: it makes no fewer validation errors "
+        f"({validation[other]} against {validation[versus]})",
+        "value": float(errors[other]),
+        "unit": "errors",
+        "chosen": what[versus],
+        "validation_errors": {k: int(validation[k]) for k in ("baseline", "matched")},
+    }
 
 
 def _seeds(n: int) -> str:

@@ -132,6 +132,7 @@ def beats(
     unit: str,
     names: tuple[str, str],
     paper_figure: float | None = None,
+    control: dict[str, Any] | None = None,
 ) -> Claim:
     """``better`` < ``worse`` (errors: lower is better) by more than K_NOISE × noise; the effect is the difference,
     per seed when both are given per seed, and ``paper_figure`` the paper's difference in the same unit."""
@@ -150,6 +151,7 @@ def beats(
         test_noise=noise,
         paper_figure=paper_figure,
         judged_by=f"{names[1]} minus {names[0]} must exceed {K_NOISE:g} × noise",
+        control=control,
     )
 
 
