@@ -1,4 +1,4 @@
-"""The §2 gradient sections of the 01 and 02 pages (dashboard/views/section2_gradients.py) under AppTest: a run with
+"""The §2 gradient sections of the 01 and 02 pages (dashboard/views/temperature_section2.py) under AppTest: a run with
 gradient_noise.csv / t_squared_scale.csv is drawn, a run made before them still renders and says what is missing."""
 
 from __future__ import annotations

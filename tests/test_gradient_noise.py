@@ -1,4 +1,4 @@
-"""§2's gradient variance between training cases (kdlab.lessons.gradient_noise) and its claim."""
+"""§2's gradient variance between training cases (kdlab.lessons.temperature_gradient_noise) and its claim."""
 
 import pytest
 import torch
@@ -6,7 +6,7 @@ import torch
 from kdlab.claim_record import Claims
 from kdlab.core.losses import distillation_loss
 from kdlab.core.models import MLP
-from kdlab.lessons import gradient_noise as gn
+from kdlab.lessons import temperature_gradient_noise as gn
 from kdlab.lessons.claims.temperature import gradient_noise_claim
 
 T = 20.0

@@ -1,9 +1,9 @@
-"""The hard-weight sweep of notebook 02 (kdlab.lessons.hard_weight_sweep): members, best weights, the sentence."""
+"""The hard-weight sweep of notebook 02 (kdlab.lessons.logit_matching_hard_weight): members, best weights, the sentence."""
 
 import pytest
 import torch
 
-from kdlab.lessons import hard_weight_sweep as hws
+from kdlab.lessons import logit_matching_hard_weight as hws
 
 
 def _rows(errors):

@@ -1,4 +1,4 @@
-"""§2's T² factor (kdlab.lessons.t_squared) and its claim 02.t_squared_keeps_scale."""
+"""§2's T² factor (kdlab.lessons.logit_matching_t_squared) and its claim 02.t_squared_keeps_scale."""
 
 import math
 
@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from kdlab.claim_record import Claims
 from kdlab.core.models import MLP
-from kdlab.lessons import t_squared as tsq
+from kdlab.lessons import logit_matching_t_squared as tsq
 from kdlab.lessons.claims.logit_matching import t_squared_claim
 
 TEMPS = (1.0, 2.0, 5.0, 20.0)

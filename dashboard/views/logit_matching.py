@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, lesson, overlay, ui
-from dashboard.views import section2_gradients as section2
+from dashboard.views import temperature_section2 as section2
 
 VARIANT = {True: "zero-meaned logits", False: "logits as the nets output them"}
 

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, lesson, overlay, ui
-from dashboard.views import section2_gradients as section2
 from dashboard.views import temperature_example as example
+from dashboard.views import temperature_section2 as section2
 from kdlab import paper
 
 TEMPERATURES = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 13.0, 16.0, 20.0, 30.0, 50.0, 100.0]

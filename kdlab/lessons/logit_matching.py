@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from kdlab.core.losses import distillation_loss, logit_matching_loss
-from kdlab.lessons.hard_weight_sweep import SweepSpec
+from kdlab.lessons.logit_matching_hard_weight import SweepSpec
 
 Tensor = torch.Tensor
 
@@ -45,7 +45,7 @@ class LimitProfile:
     lr: float = 0.01  # small and shared: with one start and one batch order, differences come from the loss alone
     batch_size: int = 128
     temperatures: tuple[float, ...] = (1.0, 2.0, 5.0, 20.0, 100.0)
-    # §2's T² factor (``kdlab.lessons.t_squared``): the grid, the student seeds (probe students trained one epoch on
+    # §2's T² factor (``kdlab.lessons.logit_matching_t_squared``): the grid, the student seeds (probe students trained one epoch on
     # hard labels) and the disjoint subsets of transfer cases whose spread is the noise
     scale_temperatures: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0)
     scale_seeds: int = 1

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from kdlab.core.losses import softmax_t
-from kdlab.lessons.gradient_noise import NoiseSpec
+from kdlab.lessons.temperature_gradient_noise import NoiseSpec
 from kdlab.paper import LOOK_ALIKE_2
 
 Tensor = torch.Tensor
@@ -54,7 +54,7 @@ class SoftTargetProfile:
     teacher: TeacherSpec
     n_per_class: int  # saved images per class (one confident, one ambiguous, ...), plus the look-alike 2s
     temperatures: tuple[float, ...]
-    noise: NoiseSpec  # §2's gradient variance between training cases (``kdlab.lessons.gradient_noise``)
+    noise: NoiseSpec  # §2's gradient variance between training cases (``kdlab.lessons.temperature_gradient_noise``)
 
 
 TEMPERATURE_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0, 100.0)

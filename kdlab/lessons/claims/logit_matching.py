@@ -81,7 +81,7 @@ def t_squared_claim(
     subset_size: int,
 ) -> None:
     """§2: with the T² factor the soft targets' contribution relative to the hard targets' stays roughly unchanged
-    as T changes (``kdlab.lessons.t_squared``). ``spread_with`` (per seed): log₂ of the largest over the smallest
+    as T changes (``kdlab.lessons.logit_matching_t_squared``). ``spread_with`` (per seed): log₂ of the largest over the smallest
     soft/hard gradient-norm ratio across ``temperatures``, mean over ``n_subsets`` disjoint subsets of transfer
     cases; ``subset_sd`` its spread over them. It must stay below log₂ ``BAND`` by more than ``K_NOISE`` × noise.
     ``spread_without`` (the same without T², an exact consequence: only reported) shows what the factor removes."""

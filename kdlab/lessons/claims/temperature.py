@@ -79,7 +79,7 @@ def gradient_noise_claim(
 ) -> None:
     """§2: soft targets (T² · soft cross-entropy at T, eq. 2) give "much less variance in the gradient between
     training cases" than hard targets — judged on the scale-free gradient noise tr Var / ‖mean‖² of a student at
-    initialization (``kdlab.lessons.gradient_noise`` says why that figure and that state).
+    initialization (``kdlab.lessons.temperature_gradient_noise`` says why that figure and that state).
 
     ``reduction``: per seed, hard's noise ratio ÷ soft's (mean over ``n_subsets`` disjoint subsets of
     ``subset_size`` training cases); ``subset_sd``: its spread over the subsets, the noise (with the seed spread,

@@ -8,7 +8,7 @@ it should move with T. This module trains one student per (T, w, with/without T�
 and batches (one ``BatchedMLP``, ``per_member_distillation_loss`` with a weight and a T² flag per member) and counts
 each member's errors on **held-out training cases** — the best w is chosen there, never on the test set.
 
-Shown in notebook 02 as a figure with a sentence beside ``02.t_squared_keeps_scale`` (``kdlab.lessons.t_squared``),
+Shown in notebook 02 as a figure with a sentence beside ``02.t_squared_keeps_scale`` (``kdlab.lessons.logit_matching_t_squared``),
 not judged: with one seed the "best" weight of a short run is itself noisy (a few validation errors apart).
 """
 
