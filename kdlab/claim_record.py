@@ -147,10 +147,14 @@ class Claim:
             if self.noise is None
             else ", ".join(filter(None, [f"{self.noise:.3g} {self.unit}".rstrip(), self.noise_source]))
         )
-        if self.verdict == "weaker":
+        if self.verdict == "weaker" and fig:
             why = (
                 f"The effect goes the paper's way beyond the noise (noise {noise}) but falls short of the paper's "
                 "figure, which is not inside our seed range."
+            )
+        elif self.verdict == "weaker":  # no figure in the paper: the claim's own rule has a stricter part it missed
+            why = f"The effect goes the paper's way beyond the noise (noise {noise}) but misses part of its rule: " + (
+                f"{self.judged_by or '—'}."
             )
         else:
             why = f"It does not meet its rule: {self.judged_by or '—'}" + (f" (noise {noise})." if noise else ".")

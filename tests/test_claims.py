@@ -74,6 +74,9 @@ def test_summary_sentences_and_paragraphs_follow_the_verdict():
     assert "It does not meet its rule: C < D (noise 5)." in claims["03.bad"].paragraph()
     assert claims["03.good"].paragraph() == "" and "03.good` —" not in text  # no paragraph for a claim that holds
     assert "`03.short` — weaker here." in text and "`03.bad` — does not hold here." in text
+    directional = _claim(verdict="weaker", ours=0.3, noise=0.1, unit="points", judged_by="soft falls within noise")
+    assert "misses part of its rule: soft falls within noise." in directional.paragraph()
+    assert "paper's figure" not in directional.paragraph()  # the paper gives none: no figure to fall short of
     seeded = _claim(verdict="weaker", ours=80.0, spread=(75, 85), seeds=3, unit="errors")
     assert seeded.seed_range() == "3 seeds, 75–85 errors"
 
