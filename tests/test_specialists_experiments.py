@@ -24,6 +24,18 @@ def test_rank_by_confusability_drops_singletons_and_sorts_most_confusable_first(
     assert [c.tolist() for c in classes] == [[2, 3, 4], [0, 1]]
     assert scores == pytest.approx([0.5, 0.1])
     assert sp.rank_by_confusability(clusters, cov, min_size=3)[0][0].tolist() == [2, 3, 4]
+    every = [np.arange(6), np.array([0, 1])]  # a cluster of every class has no dustbin: not a special subset
+    assert [c.tolist() for c in sp.rank_by_confusability(every, cov)[0]] == [[0, 1]]
+
+
+def test_overlap_never_grows_a_cluster_to_every_class():
+    """A degenerate K-means (one big cluster) with overlap 0.5 would otherwise take every class (full 06, seed 1)."""
+    cov = np.full((6, 6), 0.2)
+    cov[5] = cov[:, 5] = 0.0
+    cov[5, 5] = 1.0  # class 5 apart, classes 0–4 one block: clusters {0..4} and {5}
+    result = sp.kmeans_columns(cov, 2, seed=0, overlap=0.5)
+    assert max(len(c) for c in result.clusters) == 5  # ⌈0.5 · 5⌉ = 3 extra would have covered all 6
+    assert all(len(c) < 6 for c in result.clusters)
 
 
 def test_partition_of_and_errors_inside():

@@ -10,7 +10,7 @@ import torch
 
 from kdlab import paper
 from kdlab.data.speech import SpeechCorpus, SpeechSplit
-from kdlab.lessons import common, speech_decode, speech_table5
+from kdlab.lessons import common, speech_decode, speech_seeds, speech_table5
 from kdlab.lessons import speech as E
 from kdlab.lessons import speech_analysis as analysis
 from kdlab.lessons import speech_recipe as recipe
@@ -272,3 +272,24 @@ def test_utterance_noise_counts_utterances_not_frames():
     assert speech_table5.utterance_noise(a, a, bounds) == 0.0
     with pytest.raises(ValueError, match="two utterances"):
         speech_table5.utterance_noise(a, b, torch.tensor([0, 1000]))
+
+
+def test_table1_seeds_add_initializations_of_the_three_compared_models():
+    """Issue 25: the full profile's Table 1 claims compare several initializations of the baseline, the chosen
+    student and the matched control; member 0 is the table's own model, the others are trained after T is chosen."""
+    cfg = recipe.get_profile("quick")
+    few = dict(epochs=2, progress=False)
+    tiny = replace(cfg, hidden=(16,), ensemble_size=3, temperatures=(1.0, 4.0), table1_seeds=3,
+                   baseline=replace(cfg.baseline, **few), distilled=replace(cfg.distilled, **few))  # fmt: skip
+    t1 = E.run_table1(tiny, _fake_data(), device="cpu", progress=False, n_posterior_utts=1)
+    s = t1.seeds
+    assert s.groupby("model", sort=False).member.apply(list).to_dict() == {m: [0, 1, 2] for m in speech_seeds.MODELS}
+    table = t1.table.set_index("model")
+    first = s[s.member == 0].set_index("model")
+    chosen = t1.table[t1.table.chosen_on_val].iloc[0]
+    assert first.loc["baseline", "frame_acc_seen"] == table.loc["baseline", "frame_acc_seen"]
+    assert first.loc["distilled", "frame_acc_unseen"] == chosen.frame_acc_unseen
+    assert first.loc["matched control", "frame_acc_val"] == table.loc[E.MATCHED_CONTROL, "frame_acc_val"]
+    assert s.filter(like="frame_acc").stack().between(0, 100).all() and t1.seconds["more_seeds"] > 0
+    one = E.run_table1(replace(tiny, table1_seeds=1), _fake_data(), device="cpu", progress=False, n_posterior_utts=1)
+    assert len(one.seeds) == 3 and set(one.seeds.member) == {0}  # the quick profile: one initialization each

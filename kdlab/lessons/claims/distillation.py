@@ -7,52 +7,57 @@ baseline–teacher gap the distilled net closes, (146 − 74) / (146 − 67) = 9
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from kdlab.claim_record import Claims, mcnemar_noise
-from kdlab.lessons.claims.judge import K_NOISE, beats, counts_noise, judge, noise_of, verdict
+from kdlab.lessons.claims.judge import K_NOISE, beats, count_text, counts_noise, judge, noise_of, verdict
 from kdlab.lessons.distillation_sweep import sweep_claims
 from kdlab.paper import HIGH_T, MNIST_T, NARROW, NARROW_BAND, WIDE
 
 
 def mnist_distillation_claims(
     claims: Claims,
-    errors: dict[str, int],
+    errors: dict[str, int | Sequence[int]],
     wrong: dict[str, Any],
     paper: dict[str, int],
-    validation: dict[str, int] | None = None,
+    validation: dict[str, int | Sequence[int]] | None = None,
 ) -> None:
-    """§3's headline: teacher < distilled < baseline, each beyond its McNemar noise and judged at the paper's
-    difference, and the share of the gap the distilled net closes judged at the paper's 91 %.
+    """§3's headline: teacher < distilled < baseline, each beyond its noise and judged at the paper's difference, and
+    the share of the gap the distilled net closes judged at the paper's 91 %.
 
-    ``errors`` and ``paper`` map teacher / baseline / distilled to test errors; ``wrong`` to per-case booleans
-    (wrong on test case i), for the McNemar noise of each comparison. With ``errors["matched"]`` and ``wrong``'s
-    too (the matched baseline: the distilled net's epochs, early-stopped on validation), ``validation`` maps
-    baseline and matched to their validation errors, and ``03.distilled_beats_baseline`` is judged against the
-    one with fewer — chosen on held-out training cases, never on the test set — with the other as its ``control``.
+    ``errors`` and ``paper`` map teacher / baseline / distilled to test errors — ours one count, or one per seed
+    (``kdlab.lessons.distillation_seeds``; a single teacher is compared with every seed's student, so the seed spread
+    is the students'). ``wrong`` maps them to the first seed's per-case booleans (wrong on test case i), for the
+    McNemar noise of each comparison; the noise is the larger of that and the seed spread (``judge.noise_of``). With
+    ``errors["matched"]`` and ``wrong``'s too (the matched baseline: the distilled net's epochs, early-stopped on
+    validation), ``validation`` maps baseline and matched to their validation errors (per seed: their means decide),
+    and ``03.distilled_beats_baseline`` is judged against the one with fewer — chosen on held-out training cases,
+    never on the test set — with the other as its ``control``.
     """
-    t, b, d = errors["teacher"], errors["baseline"], errors["distilled"]
-    versus, control = _baseline_for_distilled(errors, validation)
+    per = {k: [float(e) for e in _per_seed(v)] for k, v in errors.items()}
+    val = None if validation is None else {k: _mean(_per_seed(v)) for k, v in validation.items()}
+    versus, control = _baseline_for_distilled({k: _mean(v) for k, v in per.items()}, val)
     pt, pb, pd_ = paper["teacher"], paper["baseline"], paper["distilled"]
     pairs = (
-        ("03.teacher_beats_baseline", "teacher", "baseline", t, b, pt, pb, "The big regularized teacher makes fewer "
+        ("03.teacher_beats_baseline", "teacher", "baseline", pt, pb, "The big regularized teacher makes fewer "
          "test errors than the small net trained on hard labels."),
-        ("03.distilled_beats_baseline", "distilled", versus, d, errors[versus], pd_, pb, "The small net trained on "
+        ("03.distilled_beats_baseline", "distilled", versus, pd_, pb, "The small net trained on "
          f"the teacher's soft targets at T = {MNIST_T:g} makes fewer errors than the same net trained on hard labels."),
-        ("03.teacher_beats_distilled", "teacher", "distilled", t, d, pt, pd_, "The teacher makes fewer test errors "
+        ("03.teacher_beats_distilled", "teacher", "distilled", pt, pd_, "The teacher makes fewer test errors "
          "than its distilled student (the student does not surpass it)."),
     )  # fmt: skip
-    for cid, better, worse, e_better, e_worse, p_better, p_worse, statement in pairs:
+    for cid, better, worse, p_better, p_worse, statement in pairs:
         beats(
             claims,
             cid,
             "§3",
             statement,
             f"{better} {p_better} vs {'baseline' if worse == 'matched' else worse} {p_worse} errors",
-            e_better,
-            e_worse,
+            per[better],
+            per[worse],
             mcnemar_noise(wrong[better], wrong[worse]),
             "errors",
             (better, "matched baseline" if worse == "matched" else worse),
@@ -60,27 +65,44 @@ def mnist_distillation_claims(
             control=control if cid == "03.distilled_beats_baseline" else None,
         )
     paper_closed = 100 * (pb - pd_) / (pb - pt)
+    t, b, d = (_mean(per[k]) for k in ("teacher", "baseline", "distilled"))
+    teachers = per["teacher"] * len(per["baseline"]) if len(per["teacher"]) == 1 else per["teacher"]
+    gaps = [bs - ts for bs, ts in zip(per["baseline"], teachers)]
+    closed = [100 * (bs - ds) / g if g > 0 else 0.0 for bs, ds, g in zip(per["baseline"], per["distilled"], gaps)]
     gap = b - t
-    closed = 100 * (b - d) / gap if gap > 0 else 0.0
     judge(
         claims,
         "03.distilled_closes_gap",
         "§3",
         "Distillation recovers most of the gap between the baseline and the teacher.",
         f"{paper_closed:.0f}% of the gap ({pb} → {pd_}, teacher {pt})",
-        f"{closed:.0f}% of the gap ({b} → {d}, teacher {t})"
+        f"{_mean(closed):.0f}% of the gap ({count_text(b)} → {count_text(d)}, teacher {count_text(t)}{_over(per)})"
         if gap > 0
-        else f"no gap to close: the baseline ({b}) is not worse than the teacher ({t})",
+        else f"no gap to close: the baseline ({count_text(b)}) is not worse than the teacher ({count_text(t)})",
         closed,
         unit="% of the gap",
         test_noise=100 * mcnemar_noise(wrong["distilled"], wrong["baseline"]) / gap if gap > 0 else None,
         paper_figure=paper_closed,
-        judged_by=f"the share closed must exceed {K_NOISE:g} × its McNemar noise (baseline vs distilled, over the gap)",
+        judged_by=f"the share closed must exceed {K_NOISE:g} × its noise (McNemar, baseline vs distilled, over the "
+        "gap; or the seed spread of the share, the larger)",
     )
 
 
+def _per_seed(v: int | float | Sequence[int]) -> list:
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+def _mean(v: Sequence[float]) -> float:
+    return sum(v) / len(v)
+
+
+def _over(per: dict[str, list[float]]) -> str:
+    n = max(len(v) for v in per.values())
+    return f"; means over {n} seeds" if n > 1 else ""
+
+
 def _baseline_for_distilled(
-    errors: dict[str, int], validation: dict[str, int] | None
+    errors: dict[str, float], validation: dict[str, float] | None
 ) -> tuple[str, dict[str, Any] | None]:
     """(which baseline ``03.distilled_beats_baseline`` is judged against, the other one as its control): the plain
     baseline alone when there is no matched one, else whichever has fewer validation errors (ties: the matched)."""
@@ -96,11 +118,11 @@ def _baseline_for_distilled(
     }
     return versus, {
         "what": f"{what[other]}: not the comparison: it makes no fewer validation errors "
-        f"({validation[other]} against {validation[versus]})",
+        f"({count_text(validation[other])} against {count_text(validation[versus])})",
         "value": float(errors[other]),
         "unit": "errors",
         "chosen": what[versus],
-        "validation_errors": {k: int(validation[k]) for k in ("baseline", "matched")},
+        "validation_errors": {k: round(float(validation[k]), 1) for k in ("baseline", "matched")},
     }
 
 

@@ -135,8 +135,11 @@ def beats(
     control: dict[str, Any] | None = None,
 ) -> Claim:
     """``better`` < ``worse`` (errors: lower is better) by more than K_NOISE × noise; the effect is the difference,
-    per seed when both are given per seed, and ``paper_figure`` the paper's difference in the same unit."""
+    per seed when both are given per seed (one figure against several seeds is compared with each), and
+    ``paper_figure`` the paper's difference in the same unit."""
     b, w = _values(better), _values(worse)
+    b = b * len(w) if len(b) == 1 else b  # one figure (e.g. a single teacher) against every seed of the other
+    w = w * len(b) if len(w) == 1 else w
     effect = [wi - bi for wi, bi in zip(w, b)] if len(b) == len(w) else [sum(w) / len(w) - sum(b) / len(b)]
     mean_b, mean_w = sum(b) / len(b), sum(w) / len(w)
     return judge(
@@ -145,7 +148,7 @@ def beats(
         section,
         statement,
         paper,
-        f"{names[0]} {mean_b:g} vs {names[1]} {mean_w:g} {unit}",
+        f"{names[0]} {count_text(mean_b)} vs {names[1]} {count_text(mean_w)} {unit}",
         effect,
         unit=unit,
         test_noise=noise,
@@ -153,6 +156,11 @@ def beats(
         judged_by=f"{names[1]} minus {names[0]} must exceed {K_NOISE:g} × noise",
         control=control,
     )
+
+
+def count_text(x: float) -> str:
+    """A count as printed in a claim: whole when it is whole, one decimal when it is a mean over seeds."""
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
 
 
 def counts_noise(e1: float, e2: float) -> float:

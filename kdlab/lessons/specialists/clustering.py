@@ -73,7 +73,8 @@ def kmeans_columns(
     picks; each step assigns a random mini-batch of columns to the nearest centre and moves that centre towards
     them with a per-centre rate 1/count; of ``n_init`` restarts the one with the lowest inertia is kept. A final pass assigns every class to its nearest centre (the disjoint
     ``assignment``); with ``overlap`` > 0 every cluster of ≥ 2 classes also takes the ⌈overlap · size⌉ classes
-    of other clusters nearest its centre, so clusters share classes and a class may be covered several times.
+    of other clusters nearest its centre, so clusters share classes and a class may be covered several times —
+    but never all C classes: a specialist's dustbin (§5.2) stands for the classes outside its subset.
     """
     X = np.asarray(matrix, dtype=np.float64).T.copy()  # (C points, C dims): row i is column i
     C = X.shape[0]
@@ -99,6 +100,7 @@ def kmeans_columns(
         if not len(members):
             continue
         extra = int(math.ceil(overlap * len(members))) if len(members) > 1 else 0
+        extra = max(0, min(extra, C - 1 - len(members)))  # leave ≥ 1 class outside: the dustbin needs one (§5.2)
         if extra:  # the non-members nearest this centre join it too
             others = np.setdiff1d(np.arange(C), members)
             members = np.concatenate([members, others[np.argsort(dist[others, k], kind="stable")[:extra]]])
@@ -181,9 +183,10 @@ def pair_agreement(a: Sequence[np.ndarray], b: Sequence[np.ndarray], num_classes
 def rank_by_confusability(
     clusters: Sequence[np.ndarray], cov: np.ndarray, min_size: int = 2
 ) -> tuple[list[np.ndarray], list[float]]:
-    """The special subsets S^m: clusters of at least ``min_size`` classes (a class alone has nothing to tell apart),
-    most confusable first (``confusability``: mean within-cluster covariance), with their confusabilities."""
-    candidates = [c for c in clusters if len(c) >= min_size]
+    """The special subsets S^m: clusters of at least ``min_size`` classes (a class alone has nothing to tell apart)
+    and fewer than all C (a subset of every class leaves its dustbin empty: that is a generalist, §5.2), most
+    confusable first (``confusability``: mean within-cluster covariance), with their confusabilities."""
+    candidates = [c for c in clusters if min_size <= len(c) < len(cov)]
     scores = [confusability(cov, c) for c in candidates]
     rank = np.argsort(scores)[::-1]
     return [candidates[k] for k in rank], [scores[k] for k in rank]
