@@ -419,9 +419,13 @@ def test_logit_matching_claims():
     def run(t_shifted, agreement, corr):
         lm = Claims("02_logit_matching_limit")
         logit_matching_claims(lm, t_zero_mean=56.0, t_shifted=t_shifted, level=0.1, agreement=agreement, corr=corr,
-                              temperatures=[1, 5, 100], n_test=10_000)  # fmt: skip
+                              temperatures=(1, 100), n_test=10_000)  # fmt: skip
         return [c.verdict for c in lm]
 
-    assert run(None, [0.84, 0.9, 0.99], [0.7, 0.9, 1.0]) == ["holds", "holds"]
-    assert run(3.0, [0.9, 0.9, 0.901], [0.7, 0.9, 1.0]) == ["does not hold", "does not hold"]
-    assert run(None, [0.84, 0.9, 0.99], [0.9, 0.9, 0.8])[1] == "does not hold"  # agreement rises, correlation falls
+    assert run(None, [(0.84, 0.99)], [(0.7, 1.0)]) == ["holds", "holds"]
+    assert run(3.0, [(0.9, 0.901)], [(0.7, 1.0)]) == ["does not hold", "does not hold"]
+    assert run(None, [(0.84, 0.99)], [(0.9, 0.8)])[1] == "does not hold"  # agreement rises, correlation falls
+    three = [(0.84, 0.99), (0.85, 0.98), (0.83, 0.99)]
+    assert run(None, three, [(0.7, 1.0)] * 3)[1] == "holds"
+    assert run(None, [(0.84, 0.99), (0.98, 0.97), (0.83, 0.99)], [(0.7, 1.0)] * 3)[1] == "does not hold"  # spread
+    assert run(None, three, [(0.7, 1.0), (0.9, 0.8), (0.7, 1.0)])[1] == "does not hold"  # one seed's corr falls

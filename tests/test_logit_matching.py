@@ -320,3 +320,22 @@ def test_run_profile_is_run_limit_experiment_with_the_profiles_settings():
                                cfg.lr, 64, 0, cpu, progress=False)  # fmt: skip
     assert res.labels == ["1", "50", "logit_matching"] and res.table == ref.table
     assert torch.equal(res.test_logits, ref.test_logits)
+
+
+def test_more_seed_ends_train_only_the_claims_students_and_match_the_full_experiment():
+    """A further seed's three students (lowest T, highest T, logit matching) start and step exactly as the same
+    members of the whole experiment with that seed, so their ends agree; another seed gives other ends."""
+    from kdlab.lessons.logit_matching import LimitProfile
+
+    g = torch.Generator().manual_seed(2)
+    x, w = torch.rand(256, 20, generator=g), torch.randn(20, 10, generator=g) * 3
+    x_test = torch.rand(64, 20, generator=g)
+    cfg = LimitProfile(n_grad_cases=8, n_transfer=256, student_hidden=(16,), epochs=2, batch_size=64,
+                       temperatures=(1.0, 5.0, 50.0))  # fmt: skip
+    cpu, y_test = torch.device("cpu"), (x_test @ w).argmax(-1)
+    whole = study.run_profile(cfg, x, x @ w, x_test, y_test, x_test @ w, 3, cpu, progress=False)
+    conv = {key: [row[key] for row in whole.table] for key in whole.table[0]}
+    (agree, corr), *rest = study.more_seed_ends(cfg, x, x @ w, x_test, y_test, x_test @ w, [3, 4], cpu)
+    assert agree == pytest.approx(study.ends_of(conv)[0], abs=1 / 64 + 1e-9)  # at most one case flips
+    assert corr == pytest.approx(study.ends_of(conv)[1], abs=1e-4)
+    assert len(rest) == 1 and rest[0] != (agree, corr)

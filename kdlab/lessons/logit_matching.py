@@ -52,6 +52,7 @@ class LimitProfile:
     scale_subsets: int = 4
     scale_subset_size: int = 1000
     sweep: SweepSpec = SweepSpec()  # does the best hard weight move with T, with and without T²?
+    claim_seeds: int = 1  # seeds of the lowest-T, highest-T and logit-matching students for the agreement claim
 
 
 PROFILES: dict[str, LimitProfile] = {
@@ -64,6 +65,7 @@ PROFILES: dict[str, LimitProfile] = {
         epochs=10,
         scale_seeds=3,
         scale_subset_size=2500,
+        claim_seeds=3,
     ),
     "paper": LimitProfile(
         sweep=SweepSpec(epochs=10),
@@ -73,6 +75,7 @@ PROFILES: dict[str, LimitProfile] = {
         epochs=30,
         scale_seeds=3,
         scale_subset_size=2500,
+        claim_seeds=3,
     ),
 }
 

@@ -211,6 +211,28 @@ def distilled_curves(conv: Table) -> tuple[list[float], list[float], list[float]
     return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
+def ends_of(conv: Table) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The agreement claim's two ends: (agreement, logit correlation) with the logit-matching student, each as
+    (lowest T, highest T)."""
+    _, agree, corr = distilled_curves(conv)
+    return (agree[0], agree[-1]), (corr[0], corr[-1])
+
+
+def more_seed_ends(
+    cfg: LimitProfile, x_transfer, teacher_logits, x_test, y_test, teacher_test, seeds: Sequence[int], device
+) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """``ends_of`` for more seeds, each with its own start and batch order. A seed trains only what the claim
+    compares — the lowest-T, highest-T and logit-matching students, half of ``run_profile``'s members — so three
+    seeds cost two runs of the experiment, not three."""
+    lo_hi = (cfg.temperatures[0], cfg.temperatures[-1])
+    out = []
+    for seed in seeds:
+        table = run_limit_experiment(x_transfer, teacher_logits, x_test, y_test, teacher_test, lo_hi,
+                                     cfg.student_hidden, cfg.epochs, cfg.lr, cfg.batch_size, seed, device).table  # fmt: skip
+        out.append(ends_of({key: [row[key] for row in table] for key in table[0]}))
+    return out
+
+
 def convergence_metrics(conv: Table) -> dict[str, Any]:
     """metrics.json's training numbers: agreement and logit correlation at the lowest and highest T, whether each
     rises monotonically in T, and every student's test errors."""
