@@ -13,12 +13,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+GIT_TIMEOUT_S = 120
+
 
 def git_commit() -> str | None:
-    """The repository's HEAD commit (with ``+dirty`` if the tree has changes), or None outside git."""
+    """The repository's HEAD commit (with ``+dirty`` if the tree has changes), or None outside git.
+
+    The first ``git status`` after a checkout re-reads every tracked file (their times match the index's); on a busy
+    2-core machine that took 17 s, so a short timeout would record a run as made outside git."""
     here = Path(__file__).resolve().parent
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=GIT_TIMEOUT_S
+        )
         if sha.returncode != 0:
             return None
         dirty = subprocess.run(
@@ -26,7 +33,7 @@ def git_commit() -> str | None:
             cwd=here,
             capture_output=True,
             text=True,
-            timeout=5,
+            timeout=GIT_TIMEOUT_S,
         ).stdout.strip()
         return sha.stdout.strip() + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
