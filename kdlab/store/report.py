@@ -177,6 +177,10 @@ def results_md(root: str | Path | None = None) -> str:
         "\n",
         "How each profile's recipe was chosen (on validation data, never on a test set) is told in\n",
         "[`docs/recipes.md`](../docs/recipes.md).\n",
+        "\n",
+        "Whether bf16 changes the science: notebook 03's teacher, baseline and distilled net in fp32 and in bf16, three\n",
+        'seeds each, side by side in [`benchmarks/RESULTS.md`](../benchmarks/RESULTS.md) (section "Same science in\n',
+        'bf16", from `benchmarks/results/precision_quick_3seeds.csv`).\n',
     ]
     return "".join(out)
 
