@@ -136,7 +136,7 @@ PROFILES: dict[str, MnistProfile] = {
         transfer=_student(30, "transfer", temperature=20.0),
         teacher_dropout_input=0.0,
         teacher_dropout_hidden=0.3,
-        sweep_seeds=(0, 1),
+        sweep_seeds=(0, 1, 2),
         headline_seeds=(0, 1, 2),
         claim_seeds=(0, 1, 2),
         small_epochs=100,
