@@ -405,11 +405,20 @@ def test_specialist_claims_records_three_claims_in_order():
 
 def test_temperature_claim_and_figures():
     t = Claims("01_softmax_temperature")
-    temperature_claims(t, high_t=20, gradient_t1=3e-4, gradient_high_t=0.87, limit=1.0)
+    temperature_claims(t, high_t=20, share_t1=[0.03], share_high_t=[87.0])
     assert [c.line() for c in t] == ["01.tiny_classes_count_at_high_t: holds"]
+    assert t["01.tiny_classes_count_at_high_t"].seeds == 1 and t["01.tiny_classes_count_at_high_t"].noise is None
     low = Claims("01_softmax_temperature")
-    temperature_claims(low, high_t=2, gradient_t1=3e-4, gradient_high_t=0.3, limit=1.0)
+    temperature_claims(low, high_t=2, share_t1=[0.03], share_high_t=[30.0])
     assert low["01.tiny_classes_count_at_high_t"].verdict == "does not hold"
+    # three teachers: the spread over them is the noise, so a mean above the bar within 2 × their SD does not hold
+    steady, shaky = Claims("01_softmax_temperature"), Claims("01_softmax_temperature")
+    temperature_claims(steady, high_t=20, share_t1=[0.03] * 3, share_high_t=[85.0, 87.0, 89.0])
+    temperature_claims(shaky, high_t=20, share_t1=[0.03] * 3, share_high_t=[30.0, 60.0, 90.0])
+    assert steady["01.tiny_classes_count_at_high_t"].verdict == "holds"
+    assert steady["01.tiny_classes_count_at_high_t"].seeds == 3
+    assert "3 teachers, 85–89%" in steady["01.tiny_classes_count_at_high_t"].result
+    assert shaky["01.tiny_classes_count_at_high_t"].verdict == "does not hold"
     text = temperature_figures(high_t=20, gradient_t1=3e-4, limit=1.0, tiny_threshold=1e-3, entropy_t1=0.1,
                                entropy_high_t=3.2)  # fmt: skip
     assert text.count("Figure, not a claim") == 2 and "0.03%" in text and "3.20 bits" in text
@@ -418,8 +427,8 @@ def test_temperature_claim_and_figures():
 def test_logit_matching_claims():
     def run(t_shifted, agreement, corr):
         lm = Claims("02_logit_matching_limit")
-        logit_matching_claims(lm, t_zero_mean=56.0, t_shifted=t_shifted, level=0.1, agreement=agreement, corr=corr,
-                              temperatures=(1, 100), n_test=10_000)  # fmt: skip
+        logit_matching_claims(lm, t_zero_mean=[56.0], t_shifted=[t_shifted], level=0.1, agreement=agreement,
+                              corr=corr, temperatures=(1, 100), n_test=10_000)  # fmt: skip
         return [c.verdict for c in lm]
 
     assert run(None, [(0.84, 0.99)], [(0.7, 1.0)]) == ["holds", "holds"]
@@ -429,3 +438,19 @@ def test_logit_matching_claims():
     assert run(None, three, [(0.7, 1.0)] * 3)[1] == "holds"
     assert run(None, [(0.84, 0.99), (0.98, 0.97), (0.83, 0.99)], [(0.7, 1.0)] * 3)[1] == "does not hold"  # spread
     assert run(None, three, [(0.7, 1.0), (0.9, 0.8), (0.7, 1.0)])[1] == "does not hold"  # one seed's corr falls
+
+
+def test_logit_matching_limit_over_teachers():
+    """One crossing per teacher: the limit holds only if every teacher meets both conditions (a teacher whose
+    shifted logits also come within the level breaks it), and the result names the teachers."""
+
+    def limit(t_zero_mean, t_shifted):
+        lm = Claims("02_logit_matching_limit")
+        logit_matching_claims(lm, t_zero_mean=t_zero_mean, t_shifted=t_shifted, level=0.1, agreement=[(0.8, 0.9)],
+                              corr=[(0.7, 1.0)], temperatures=(1, 100), n_test=10_000)  # fmt: skip
+        return lm["02.logit_matching_is_the_limit"]
+
+    three = limit([56.0, 42.0, 75.0], [None, None, None])
+    assert three.verdict == "holds" and three.seeds == 3 and "T = 42–75 when zero-meaned for 3 of 3" in three.result
+    assert limit([56.0, 42.0, 75.0], [None, 3000.0, None]).verdict == "does not hold"
+    assert limit([56.0, None, 75.0], [None, None, None]).verdict == "does not hold"

@@ -2,6 +2,7 @@
 notebook's study steps around it (kdlab.lessons.logit_matching_study)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -236,6 +237,22 @@ def test_describe_logits_and_shift_invariance():
     assert text.startswith("per-case mean logit: teacher ") and f"student {z.mean(-1).mean():+.2f}" in text
     assert f"teacher {zero_mean(v).std():.2f}" in text
     assert study.shift_invariance(z, v, 5.0, [1.0, 10.0, 1000.0]) < 1e-14
+
+
+def test_eq4_reach_is_within_level_on_the_notebooks_tables():
+    """``eq4_reach`` (one teacher's two crossings for 02's limit claim) equals ``within_level`` on the tables the
+    notebook builds with ``gradient_errors``: zero-meaned reaches eq. 4, a shifted teacher never does."""
+    g = torch.Generator().manual_seed(0)
+    z, v = (
+        torch.randn(50, 10, generator=g, dtype=torch.float64),
+        3 * torch.randn(50, 10, generator=g, dtype=torch.float64),
+    )
+    ts = [float(t) for t in np.logspace(0, 4, 17)]
+    zero = pd.DataFrame(gradient_errors(z, v, ts, zero_meaned=True))
+    shifted = pd.DataFrame(gradient_errors(z, v + 5.0, ts, zero_meaned=False))
+    reach = study.eq4_reach(z, v, ts, 5.0, 0.1)
+    assert reach == {"t_zero_mean": study.within_level(zero, 0.1)[1], "t_shifted": study.within_level(shifted, 0.1)[1]}
+    assert reach["t_zero_mean"] is not None and reach["t_shifted"] is None
 
 
 def test_within_level_lines_and_gradient_metrics():

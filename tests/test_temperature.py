@@ -21,6 +21,7 @@ from kdlab.lessons.temperature import (
     soft_target_grid,
     tail_weight,
     tiny_mask,
+    tiny_shares,
 )
 
 
@@ -97,6 +98,18 @@ def test_tail_weight_high_temperature_limit_is_logit_matching():
     assert out["tail_gradient"] == pytest.approx(limit, rel=1e-3)
     assert out["tail_mass"] == pytest.approx((mask.sum(-1) / 10.0).mean().item(), rel=1e-3)
     assert tail_weight(v, 1.0, mask)["tail_mass"] < 1e-3
+
+
+def test_tiny_shares_are_the_notebooks_ratios_and_the_full_profile_judges_three_teachers():
+    """``tiny_shares`` is notebook 01's g1/limit and gh/limit (the tiny-class claim's figure) for one teacher."""
+    v = _logits(n=6, scale=10.0, seed=2)
+    mask = tiny_mask(v, 1e-3)
+    limit = tail_weight(v, 1e4, mask)["tail_gradient"]
+    out = tiny_shares(v, 20.0, 1e-3)
+    assert out["share_t1_pct"] == pytest.approx(100 * tail_weight(v, 1.0, mask)["tail_gradient"] / limit)
+    assert out["share_high_t_pct"] == pytest.approx(100 * tail_weight(v, 20.0, mask)["tail_gradient"] / limit)
+    assert out["share_t1_pct"] < out["share_high_t_pct"] <= 100 + 1e-6
+    assert PROFILES["quick"].teacher_seeds == 1 and PROFILES["full"].teacher_seeds >= 3
 
 
 def test_pick_look_alikes_finds_both_orders():

@@ -23,6 +23,7 @@ from kdlab.lessons.logit_matching import (
     LimitResult,
     crossing_temperature,
     distillation_gradient,
+    gradient_errors,
     monotone_toward,
     run_limit_experiment,
     zero_mean,
@@ -139,6 +140,16 @@ def within_level(table: Table, level: float) -> tuple[float | None, float | None
         crossing_temperature(ts, list(table["rel_error_eq3"]), level),
         crossing_temperature(ts, list(table["rel_error_logit_matching"]), level),
     )
+
+
+def eq4_reach(z: torch.Tensor, v: torch.Tensor, temperatures: Sequence[float], shift: float, level: float):
+    """For one teacher's logits ``v`` against the probe student's ``z``: the T from which eq. 4 stays within
+    ``level`` of eq. 2 with the logits zero-meaned, and with the teacher's shifted by ``shift`` (None: never on the
+    grid) — the two figures of ``02.logit_matching_is_the_limit``."""
+    columns = lambda rows: {k: [r[k] for r in rows] for k in rows[0]}  # noqa: E731  (list of rows → table)
+    zero = columns(gradient_errors(z, v, temperatures, zero_meaned=True))
+    shifted = columns(gradient_errors(z, v + shift, temperatures, zero_meaned=False))
+    return {"t_zero_mean": within_level(zero, level)[1], "t_shifted": within_level(shifted, level)[1]}
 
 
 def within_level_line(name: str, table: Table, level: float) -> str:

@@ -55,6 +55,9 @@ class SoftTargetProfile:
     n_per_class: int  # saved images per class (one confident, one ambiguous, ...), plus the look-alike 2s
     temperatures: tuple[float, ...]
     noise: NoiseSpec  # §2's gradient variance between training cases (``kdlab.lessons.temperature_gradient_noise``)
+    # Teachers (seeds SEED, SEED + 1, …) the tiny-class claim is judged over: its figure is exact for one teacher,
+    # so the only noise it has is which teacher training produced — one in quick, three in full and paper.
+    teacher_seeds: int = 1
 
 
 TEMPERATURE_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0, 100.0)
@@ -71,12 +74,14 @@ PROFILES: dict[str, SoftTargetProfile] = {
         n_per_class=4,
         temperatures=TEMPERATURE_GRID,
         noise=NoiseSpec(student_hidden=(300, 300), n_seeds=3, n_subsets=4, subset_size=1000, n_train=60000),
+        teacher_seeds=3,
     ),
     "paper": SoftTargetProfile(
         TeacherSpec(hidden=(1200, 1200), epochs=60, dropout_input=0.2, dropout_hidden=0.5, max_norm=3.5, jitter=2),
         n_per_class=6,
         temperatures=TEMPERATURE_GRID,
         noise=NoiseSpec(student_hidden=(800, 800), n_seeds=3, n_subsets=5, subset_size=2000, n_train=60000, chunk=50),
+        teacher_seeds=3,
     ),
 }
 
@@ -141,6 +146,18 @@ def tail_weight(logits: Tensor, T: float, mask: Tensor) -> dict[str, float]:
     mass = (p * m).sum(-1)[rows].mean().item()
     gnorm = (grad * m).norm(dim=-1)[rows].mean().item()
     return {"temperature": float(T), "tail_mass": mass, "tail_gradient": gnorm}
+
+
+LIMIT_T = 1e4  # a temperature high enough that eq. 2 × T² has reached its logit-matching limit (eq. 4)
+
+
+def tiny_shares(logits: Tensor, T: float, threshold: float = 1e-3) -> dict[str, float]:
+    """The tiny classes' gradient (``tail_weight``) at T = 1 and at ``T``, each in % of its logit-matching limit
+    (eq. 4, taken at ``LIMIT_T``): the figure of ``01.tiny_classes_count_at_high_t``, one teacher's worth."""
+    mask = tiny_mask(logits, threshold)
+    limit = tail_weight(logits, LIMIT_T, mask)["tail_gradient"]
+    share = lambda t: 100 * tail_weight(logits, t, mask)["tail_gradient"] / limit  # noqa: E731
+    return {"share_t1_pct": share(1.0), "share_high_t_pct": share(T), "high_t": float(T)}
 
 
 def tail_weight_vs_temperature(logits: Tensor, temperatures, threshold: float = 1e-3) -> list[dict[str, float]]:

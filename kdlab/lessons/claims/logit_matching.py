@@ -10,11 +10,17 @@ from kdlab.claim_record import Claims
 from kdlab.lessons.claims.judge import K_NOISE, judge
 
 
+def _temperatures(ts: Sequence[float]) -> str:
+    """A crossing temperature as text: 20 for one, 18–32 for several (one per teacher)."""
+    lo, hi = min(ts), max(ts)
+    return f"{lo:.3g}" if lo == hi else f"{lo:.3g}–{hi:.3g}"
+
+
 def logit_matching_claims(
     claims: Claims,
     *,
-    t_zero_mean: float | None,
-    t_shifted: float | None,
+    t_zero_mean: Sequence[float | None],
+    t_shifted: Sequence[float | None],
     level: float,
     agreement: Sequence[tuple[float, float]],
     corr: Sequence[tuple[float, float]],
@@ -23,9 +29,16 @@ def logit_matching_claims(
 ) -> None:
     """§2.1: logit matching (eq. 4) is the high-T limit of distillation's gradient (eq. 2) when the logits are
     zero-meaned — and only then — and students distilled at rising T approach the logit-matching student.
-    ``agreement`` and ``corr`` hold one (lowest T, highest T) pair per seed (``logit_matching_study.ends_of``);
-    the rise in agreement is judged over the seeds, and the logit correlation must rise in every one."""
-    met = int(t_zero_mean is not None) + int(t_shifted is None)
+    ``t_zero_mean`` and ``t_shifted`` hold one crossing temperature per teacher seed (``logit_matching_study.eq4_reach``,
+    None: never on the grid); the limit claim counts, per teacher, the conditions met, so with ≥ 2 teachers their
+    spread is its noise. ``agreement`` and ``corr`` hold one (lowest T, highest T) pair per seed
+    (``logit_matching_study.ends_of``); the rise in agreement is judged over the seeds, and the logit correlation must
+    rise in every one."""
+    n = len(t_zero_mean)
+    met = [int(tz is not None) + int(ts is None) for tz, ts in zip(t_zero_mean, t_shifted)]
+    reached = [t for t in t_zero_mean if t is not None]
+    leaked = [t for t in t_shifted if t is not None]
+    of = lambda k: "" if n == 1 else f" for {k} of {n} teachers"  # noqa: E731
     judge(
         claims,
         "02.logit_matching_is_the_limit",
@@ -34,20 +47,21 @@ def logit_matching_claims(
         "with a mean the softmax ignores, it does not.",
         "eq. 2 → eq. 4 as T → ∞ if the logits are zero-meaned",
         (
-            f"within {level:.0%} from T = {t_zero_mean:.3g} when zero-meaned"
-            if t_zero_mean
+            f"within {level:.0%} from T = {_temperatures(reached)} when zero-meaned{of(len(reached))}"
+            if reached
             else f"never within {level:.0%} when zero-meaned"
         )
         + (
             "; never with shifted teacher logits"
-            if t_shifted is None
-            else f"; also from T = {t_shifted:.3g} with shifted logits"
+            if not leaked
+            else f"; also from T = {_temperatures(leaked)} with shifted logits{of(len(leaked))}"
         ),
         met,
         unit="of 2 conditions",
         test_noise=None,
         threshold=1.5,
-        judged_by=f"both: relative error below {level:.0%} at some T (zero-meaned) and at none (shifted)",
+        judged_by=f"both, for each teacher: relative error below {level:.0%} at some T (zero-meaned) and at none "
+        "(shifted)",
     )
     (a0, a1), (c0, c1) = (tuple(sum(v) / len(v) for v in zip(*pairs)) for pairs in (agreement, corr))
     p = (a0 + a1) / 2
