@@ -417,7 +417,7 @@ def test_temperature_claim_and_figures():
     temperature_claims(shaky, high_t=20, share_t1=[0.03] * 3, share_high_t=[30.0, 60.0, 90.0])
     assert steady["01.tiny_classes_count_at_high_t"].verdict == "holds"
     assert steady["01.tiny_classes_count_at_high_t"].seeds == 3
-    assert "3 teachers, 85–89%" in steady["01.tiny_classes_count_at_high_t"].result
+    assert "3 teachers, 85.0–89.0%" in steady["01.tiny_classes_count_at_high_t"].result
     assert shaky["01.tiny_classes_count_at_high_t"].verdict == "does not hold"
     text = temperature_figures(high_t=20, gradient_t1=3e-4, limit=1.0, tiny_threshold=1e-3, entropy_t1=0.1,
                                entropy_high_t=3.2)  # fmt: skip

@@ -39,7 +39,7 @@ def temperature_claims(
     of the limit): exact for each teacher, so with ≥ 2 teachers the noise is their spread; with one it has none."""
     n = len(share_high_t)
     mean_h, mean1 = sum(share_high_t) / n, sum(share_t1) / len(share_t1)
-    over = f" (mean of {n} teachers, {min(share_high_t):.0f}–{max(share_high_t):.0f}%)" if n > 1 else ""
+    over = f" (mean of {n} teachers, {min(share_high_t):.1f}–{max(share_high_t):.1f}%)" if n > 1 else ""
     judge(
         claims,
         "01.tiny_classes_count_at_high_t",
